@@ -1,0 +1,466 @@
+//! lesson-runner: start lesson programs as real processes and talk to them.
+//!
+//! Every lesson's tests (and the `lesson` command) use this harness:
+//!
+//! - [`Running::start`] spawns a program with piped stdin, stdout and stderr. Two threads
+//!   copy its output into memory as it arrives, so nothing blocks and nothing is lost.
+//! - [`Running::wait_for_banner`] waits, with a deadline, for the `listening on ADDR` line
+//!   every server prints first, and returns the address.
+//! - [`Running::wait_for_stdout`] waits for a piece of text to appear.
+//! - [`Running::interrupt`] sends SIGINT, as Ctrl-C in a terminal does.
+//! - [`Running::finish`] closes stdin and waits, with a deadline, for the exit status and
+//!   everything printed.
+//! - Dropping a [`Running`] kills and reaps the child, so a failing test never leaves a
+//!   server behind.
+//!
+//! No sleeps: every wait is on a condition (bytes arrived, the process ended), bounded by
+//! a deadline so a hang fails instead of freezing CI.
+
+use std::ffi::OsStr;
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long tests wait for something that should take milliseconds, before failing.
+pub const PATIENCE: Duration = Duration::from_secs(10);
+
+/// Which output stream a line came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// One line a child printed, with the time it arrived (the `lesson` command labels
+/// and timestamps these). A last line without a newline is kept too.
+#[derive(Clone, Debug)]
+pub struct Line {
+    pub at: Instant,
+    pub stream: Stream,
+    pub text: String,
+}
+
+#[derive(Default)]
+struct Captured {
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+    lines: Vec<Line>,
+    partial: [Vec<u8>; 2],
+    open_streams: usize,
+}
+
+#[derive(Default)]
+struct Shared {
+    captured: Mutex<Captured>,
+    changed: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Captured> {
+        // A reader thread cannot panic while holding the lock, but don't turn a poisoned
+        // lock into a second panic either.
+        self.captured.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A started program. Killed and reaped when dropped.
+pub struct Running {
+    name: String,
+    child: Child,
+    stdin: Option<ChildStdin>,
+    shared: Arc<Shared>,
+    status: Option<ExitStatus>,
+}
+
+/// What a program left behind when it ended.
+#[derive(Debug)]
+pub struct Finished {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Finished {
+    /// The exit code, or -1 if a signal ended the program.
+    pub fn code(&self) -> i32 {
+        self.status.code().unwrap_or(-1)
+    }
+}
+
+impl Running {
+    /// Start `program` with `args`; stdin, stdout and stderr are pipes.
+    pub fn start<S: AsRef<OsStr>>(program: impl AsRef<OsStr>, args: &[S]) -> io::Result<Running> {
+        let mut command = Command::new(program);
+        command.args(args);
+        Running::spawn(command)
+    }
+
+    /// Start a prepared [`Command`] (to set the environment or the working directory).
+    /// Its stdin, stdout and stderr are replaced with pipes.
+    pub fn spawn(mut command: Command) -> io::Result<Running> {
+        let name = Path::new(command.get_program())
+            .file_name()
+            .unwrap_or(command.get_program())
+            .to_string_lossy()
+            .into_owned();
+        command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command
+            .spawn()
+            .map_err(|e| io::Error::new(e.kind(), format!("cannot start {name}: {e}")))?;
+        let shared = Arc::new(Shared::default());
+        shared.lock().open_streams = 2;
+        if let Some(out) = child.stdout.take() {
+            copy_output(out, Stream::Stdout, Arc::clone(&shared));
+        }
+        if let Some(err) = child.stderr.take() {
+            copy_output(err, Stream::Stderr, Arc::clone(&shared));
+        }
+        let stdin = child.stdin.take();
+        Ok(Running {
+            name,
+            child,
+            stdin,
+            shared,
+            status: None,
+        })
+    }
+
+    /// The program's file name, for messages.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Type into the program: write bytes to its stdin.
+    pub fn write_stdin(&mut self, data: impl AsRef<[u8]>) -> io::Result<()> {
+        match self.stdin.as_mut() {
+            Some(stdin) => {
+                stdin.write_all(data.as_ref())?;
+                stdin.flush()
+            }
+            None => Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                format!("stdin of {} is already closed", self.name),
+            )),
+        }
+    }
+
+    /// Close stdin: the program sees end of input (Ctrl-D).
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
+    }
+
+    /// Everything printed on stdout so far (invalid UTF-8 shown lossily).
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.shared.lock().stdout).into_owned()
+    }
+
+    /// Everything printed on stderr so far.
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.shared.lock().stderr).into_owned()
+    }
+
+    /// Lines printed so far, from line number `from` on (both streams, in arrival order).
+    pub fn lines_from(&self, from: usize) -> Vec<Line> {
+        let captured = self.shared.lock();
+        captured.lines.get(from..).unwrap_or_default().to_vec()
+    }
+
+    /// Wait until `ready` says yes about (stdout, stderr), or `timeout` passes, or both
+    /// streams have closed. Returns whether `ready` said yes.
+    fn wait_until(&self, timeout: Duration, ready: impl Fn(&Captured) -> bool) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut captured = self.shared.lock();
+        loop {
+            if ready(&captured) {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= deadline || captured.open_streams == 0 {
+                return false;
+            }
+            captured = self
+                .shared
+                .changed
+                .wait_timeout(captured, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    /// Wait for the first stdout line to be `listening on ADDR` and return ADDR.
+    pub fn wait_for_banner(&self, timeout: Duration) -> io::Result<SocketAddr> {
+        let got_line = self.wait_until(timeout, |c| c.stdout.contains(&b'\n'));
+        let stdout = self.stdout();
+        let first = stdout.lines().next().unwrap_or("");
+        let banner = first
+            .strip_prefix("listening on ")
+            .and_then(|a| a.trim().parse().ok());
+        if let Some(addr) = banner {
+            return Ok(addr);
+        }
+        // Something is wrong. A program that is failing usually says why on stderr and
+        // exits: give it a moment so the message can name the cause.
+        self.wait_until(Duration::from_millis(500), |c| c.open_streams == 0);
+        if !got_line {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "{} printed no `listening on ADDR` line within {:?}; stderr: {}",
+                    self.name,
+                    timeout,
+                    tail(&self.stderr())
+                ),
+            ));
+        }
+        Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "{}'s first line should be `listening on ADDR`, was {first:?}; stderr: {}",
+                self.name,
+                tail(&self.stderr())
+            ),
+        ))
+    }
+
+    /// Wait until stdout contains `needle`; returns all of stdout so far.
+    pub fn wait_for_stdout(&self, needle: &str, timeout: Duration) -> io::Result<String> {
+        self.wait_for(Stream::Stdout, needle, timeout)
+    }
+
+    /// Wait until stderr contains `needle`; returns all of stderr so far.
+    pub fn wait_for_stderr(&self, needle: &str, timeout: Duration) -> io::Result<String> {
+        self.wait_for(Stream::Stderr, needle, timeout)
+    }
+
+    fn wait_for(&self, stream: Stream, needle: &str, timeout: Duration) -> io::Result<String> {
+        let pick = move |c: &Captured| -> String {
+            let bytes = match stream {
+                Stream::Stdout => &c.stdout,
+                Stream::Stderr => &c.stderr,
+            };
+            String::from_utf8_lossy(bytes).into_owned()
+        };
+        if self.wait_until(timeout, |c| pick(c).contains(needle)) {
+            return Ok(pick(&self.shared.lock()));
+        }
+        Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!(
+                "{} did not print {needle:?} on {stream:?} within {timeout:?}\n--- stdout:\n{}\n--- stderr:\n{}",
+                self.name,
+                self.stdout(),
+                self.stderr()
+            ),
+        ))
+    }
+
+    /// Send SIGINT, as Ctrl-C in a terminal does.
+    pub fn interrupt(&self) -> io::Result<()> {
+        use nix::sys::signal::{Signal, kill};
+        use nix::unistd::Pid;
+        let pid = i32::try_from(self.child.id()).map_err(io::Error::other)?;
+        kill(Pid::from_raw(pid), Signal::SIGINT).map_err(io::Error::from)
+    }
+
+    /// Has the program ended? Returns its status if so, without waiting.
+    pub fn try_status(&mut self) -> io::Result<Option<ExitStatus>> {
+        if self.status.is_none() {
+            self.status = self.child.try_wait()?;
+        }
+        Ok(self.status)
+    }
+
+    /// Close stdin, wait for the program to end (at most `timeout`) and for its output
+    /// streams to close, and return what it printed. A program still running at the
+    /// deadline is killed and an error says so, with what it printed.
+    pub fn finish(mut self, timeout: Duration) -> io::Result<Finished> {
+        self.close_stdin();
+        let deadline = Instant::now() + timeout;
+        let status = loop {
+            if let Some(status) = self.try_status()? {
+                break status;
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!(
+                        "{} was still running after {timeout:?}\n--- stdout:\n{}\n--- stderr:\n{}",
+                        self.name,
+                        self.stdout(),
+                        self.stderr()
+                    ),
+                ));
+            }
+            // The exit itself has no file descriptor to wait on. The output pipes usually
+            // close at the same moment, so wait on them; then poll the status briefly.
+            if self.wait_until(Duration::from_millis(20), |c| c.open_streams == 0) {
+                thread::sleep(Duration::from_millis(1));
+            }
+        };
+        // A grandchild could keep the pipes open; don't wait for it forever.
+        let rest = deadline
+            .saturating_duration_since(Instant::now())
+            .max(Duration::from_secs(1));
+        self.wait_until(rest, |c| c.open_streams == 0);
+        Ok(Finished {
+            status,
+            stdout: self.stdout(),
+            stderr: self.stderr(),
+        })
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if self.status.is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// The last few lines of `text`, for error messages.
+pub fn tail(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines.len().saturating_sub(5);
+    let shown = lines[start..].join(" | ");
+    if shown.is_empty() {
+        String::from("(nothing)")
+    } else {
+        shown
+    }
+}
+
+fn copy_output(mut from: impl Read + Send + 'static, stream: Stream, shared: Arc<Shared>) {
+    thread::spawn(move || {
+        let index = match stream {
+            Stream::Stdout => 0,
+            Stream::Stderr => 1,
+        };
+        let mut buf = [0u8; 8192];
+        loop {
+            let n = match from.read(&mut buf) {
+                Ok(0) | Err(_) => 0,
+                Ok(n) => n,
+            };
+            let mut captured = shared.lock();
+            let now = Instant::now();
+            if n == 0 {
+                let rest = std::mem::take(&mut captured.partial[index]);
+                if !rest.is_empty() {
+                    push_line(&mut captured, now, stream, &rest);
+                }
+                captured.open_streams -= 1;
+                shared.changed.notify_all();
+                return;
+            }
+            let chunk = &buf[..n];
+            match stream {
+                Stream::Stdout => captured.stdout.extend_from_slice(chunk),
+                Stream::Stderr => captured.stderr.extend_from_slice(chunk),
+            }
+            for &byte in chunk {
+                if byte == b'\n' {
+                    let line = std::mem::take(&mut captured.partial[index]);
+                    push_line(&mut captured, now, stream, &line);
+                } else {
+                    captured.partial[index].push(byte);
+                }
+            }
+            shared.changed.notify_all();
+        }
+    });
+}
+
+fn push_line(captured: &mut Captured, at: Instant, stream: Stream, raw: &[u8]) {
+    let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+    captured.lines.push(Line {
+        at,
+        stream,
+        text: String::from_utf8_lossy(raw).into_owned(),
+    });
+}
+
+/// A binary of another package in this workspace, built next to the running test
+/// (`target/debug/NAME`). `cargo test --workspace` builds every binary before it runs any
+/// test; for one package's tests alone, build the workspace first.
+pub fn workspace_bin(name: &str) -> PathBuf {
+    let mut dir = std::env::current_exe().unwrap_or_default();
+    dir.pop(); // the test binary's own name
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    dir.join(name)
+}
+
+/// Connect a test socket, with read and write timeouts so a silent peer fails the test
+/// instead of hanging it.
+pub fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
+    let stream = TcpStream::connect_timeout(&addr, PATIENCE)?;
+    stream.set_read_timeout(Some(PATIENCE))?;
+    stream.set_write_timeout(Some(PATIENCE))?;
+    Ok(stream)
+}
+
+/// Read from `stream` until `len` bytes have arrived or the peer closes; returns what
+/// arrived. Fails on the socket's read timeout.
+pub fn read_at_least(stream: &mut impl Read, len: usize) -> io::Result<Vec<u8>> {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while got.len() < len {
+        let n = stream.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n]);
+    }
+    Ok(got)
+}
+
+/// Read until the peer closes; returns everything. Fails on the socket's read timeout.
+pub fn read_to_close(stream: &mut impl Read) -> io::Result<Vec<u8>> {
+    let mut got = Vec::new();
+    stream.read_to_end(&mut got)?;
+    Ok(got)
+}
+
+/// Is this run under CI (`CI=true`)? There, a missing peer program is a failure, not a skip.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Find a peer program (`python3`, `nc`, `in.tftpd`, ...) on PATH. When it is missing:
+/// under CI, panic (the test fails); elsewhere, print a notice and return `None` so the
+/// test can skip.
+pub fn peer_program(name: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|path| path.is_file())
+    });
+    if found.is_none() {
+        if in_ci() {
+            panic!("{name} is not installed, and under CI=true a test may not skip for it");
+        }
+        eprintln!("skipping: {name} is not installed");
+    }
+    found
+}
+
+/// `python3`, for the tests that run a lesson against the course's Python program.
+pub fn python3() -> Option<PathBuf> {
+    peer_program("python3")
+}

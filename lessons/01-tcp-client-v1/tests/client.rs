@@ -1,0 +1,123 @@
+//! tcp-client-v1 as a student runs it: typed answers on stdin, a real listening socket on
+//! the other side.
+
+use std::net::{SocketAddr, TcpListener};
+
+use lesson_runner::{PATIENCE, Running, read_to_close};
+
+const CLIENT: &str = env!("CARGO_BIN_EXE_tcp-client-v1");
+
+/// A listening socket for the client to reach, on a port the OS picks.
+fn listener() -> (TcpListener, SocketAddr) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind test listener");
+    let addr = listener.local_addr().expect("local addr");
+    (listener, addr)
+}
+
+/// Start the client with these lines already typed.
+fn client(typed: &str) -> Running {
+    let mut client = Running::start(CLIENT, &[] as &[&str]).expect("start client");
+    client.write_stdin(typed).expect("type into client");
+    client.close_stdin();
+    client
+}
+
+/// Accept one connection and return every byte the client sent before closing.
+fn receive_all(listener: &TcpListener) -> Vec<u8> {
+    let (mut conn, _) = listener.accept().expect("accept");
+    conn.set_read_timeout(Some(PATIENCE)).expect("timeout");
+    read_to_close(&mut conn).expect("read until the client closes")
+}
+
+#[test]
+fn sends_the_message_and_closes() {
+    let (listener, addr) = listener();
+    let run = client(&format!("127.0.0.1\n{}\nhello server\n", addr.port()));
+    assert_eq!(receive_all(&listener), b"hello server");
+    let done = run.finish(PATIENCE).expect("client ends");
+    assert_eq!(done.code(), 0, "{}", done.stderr);
+    assert_eq!(
+        done.stdout,
+        format!("server ip [127.0.0.1]: server port [7891]: message: sent 12 bytes to {addr}\n")
+    );
+}
+
+#[test]
+fn empty_ip_takes_the_default() {
+    let (listener, addr) = listener();
+    let run = client(&format!("\n{}\nx\n", addr.port()));
+    assert_eq!(receive_all(&listener), b"x");
+    assert_eq!(run.finish(PATIENCE).expect("client ends").code(), 0);
+}
+
+#[test]
+fn chinese_text_is_sent_as_utf8() {
+    let (listener, addr) = listener();
+    let run = client(&format!("127.0.0.1\n{}\n你好，服务器\n", addr.port()));
+    assert_eq!(receive_all(&listener), "你好，服务器".as_bytes());
+    assert_eq!(run.finish(PATIENCE).expect("client ends").code(), 0);
+}
+
+#[test]
+fn a_port_that_is_not_a_number_is_usage_error() {
+    let done = client("127.0.0.1\nseven\n")
+        .finish(PATIENCE)
+        .expect("client ends");
+    assert_eq!(done.code(), 2);
+    assert_eq!(
+        done.stderr,
+        "server port: \"seven\" is not a port number (0 to 65535)\n"
+    );
+}
+
+#[test]
+fn connection_refused_is_one_line_and_exit_1() {
+    // Bind, learn the port, close: now nobody listens there.
+    let (listener, addr) = listener();
+    drop(listener);
+    let done = client(&format!("127.0.0.1\n{}\nhi\n", addr.port()))
+        .finish(PATIENCE)
+        .expect("client ends");
+    assert_eq!(done.code(), 1);
+    assert_eq!(done.stderr, format!("connect {addr}: connection refused\n"));
+}
+
+#[test]
+fn unknown_host_names_the_host() {
+    let done = client("no-such-host.invalid\n80\nhi\n")
+        .finish(PATIENCE)
+        .expect("client ends");
+    assert_eq!(done.code(), 1);
+    assert!(
+        done.stderr.starts_with("resolve no-such-host.invalid: "),
+        "{}",
+        done.stderr
+    );
+    assert_eq!(done.stderr.lines().count(), 1, "{}", done.stderr);
+}
+
+#[test]
+fn a_server_that_closes_at_once_is_no_crash() {
+    let (listener, addr) = listener();
+    let mut run = Running::start(CLIENT, &[] as &[&str]).expect("start client");
+    run.write_stdin(format!("127.0.0.1\n{}\n", addr.port()))
+        .expect("type");
+    // Wait until the client is connected, then hang up before it sends.
+    let (conn, _) = listener.accept().expect("accept");
+    drop(conn);
+    run.write_stdin("too late\n").expect("type message");
+    let done = run.finish(PATIENCE).expect("client ends");
+    // The first write after the peer closed usually still succeeds (the kernel accepts it,
+    // the peer answers with a reset); either way: a clean exit or one error line.
+    assert!(matches!(done.code(), 0 | 1), "{done:?}");
+    assert!(!done.stderr.contains("panicked"), "{}", done.stderr);
+    assert!(done.stderr.lines().count() <= 1, "{}", done.stderr);
+}
+
+#[test]
+fn end_of_input_before_the_message_sends_nothing() {
+    let (listener, addr) = listener();
+    let run = client(&format!("127.0.0.1\n{}\n", addr.port()));
+    assert_eq!(receive_all(&listener), b"");
+    assert_eq!(run.finish(PATIENCE).expect("client ends").code(), 0);
+}
