@@ -15,6 +15,10 @@
 //!
 //! No sleeps: every wait is on a condition (bytes arrived, the process ended), bounded by
 //! a deadline so a hang fails instead of freezing CI.
+//!
+//! The `lesson` command (`cargo lesson list|run|diff|check|...`, in `src/bin/lesson/`) is
+//! built on the same harness; see this crate's README.md. Its dependencies hang on the
+//! default `cli` feature, so the harness alone needs only `nix`.
 
 use std::ffi::OsStr;
 use std::io::{self, Read, Write};
@@ -272,6 +276,18 @@ impl Running {
         use nix::unistd::Pid;
         let pid = i32::try_from(self.child.id()).map_err(io::Error::other)?;
         kill(Pid::from_raw(pid), Signal::SIGINT).map_err(io::Error::from)
+    }
+
+    /// Have both output streams closed (the program, and anything it started that shares
+    /// its stdout and stderr, has ended or closed them)?
+    pub fn output_closed(&self) -> bool {
+        self.shared.lock().open_streams == 0
+    }
+
+    /// Wait, at most `timeout`, until both output streams have closed, so that every line
+    /// the program printed is in [`Running::lines_from`]. Returns whether they closed.
+    pub fn wait_output_closed(&self, timeout: Duration) -> bool {
+        self.wait_until(timeout, |c| c.open_streams == 0)
     }
 
     /// Has the program ended? Returns its status if so, without waiting.

@@ -60,8 +60,7 @@ fn finish_kills_a_program_that_does_not_end() {
 
 #[test]
 fn interrupt_delivers_sigint() {
-    let mut child =
-        sh("trap 'echo interrupted; exit 7' INT; echo ready; while :; do sleep 0.05; done");
+    let child = sh("trap 'echo interrupted; exit 7' INT; echo ready; while :; do sleep 0.05; done");
     child.wait_for_stdout("ready", PATIENCE).expect("ready");
     child.interrupt().expect("SIGINT");
     let done = child.finish(PATIENCE).expect("finish");

@@ -1,0 +1,276 @@
+//! `lesson list`, name lookup, `check`, `readme-table` and `diff`.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use common::{Fixture, LESSON, text};
+
+/// The `lesson` command on this workspace's own lessons.
+fn workspace(args: &[&str]) -> std::process::Output {
+    Command::new(LESSON)
+        .args(["--color", "never"])
+        .args(args)
+        .output()
+        .expect("run the lesson command")
+}
+
+fn lessons_dir() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../lessons"))
+}
+
+#[test]
+fn list_shows_the_whole_catalog_in_order_and_marks_what_is_planned() {
+    let out = workspace(&["list"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = text(&out.stdout);
+    let rows: Vec<&str> = stdout
+        .lines()
+        .filter(|l| {
+            l.len() > 4 && l.as_bytes()[..2].iter().all(u8::is_ascii_digit) && &l[2..4] == "  "
+        })
+        .collect();
+    let numbers: Vec<String> = rows.iter().map(|r| r[..2].to_string()).collect();
+    let want: Vec<String> = (1..=17).map(|n| format!("{n:02}")).collect();
+    assert_eq!(numbers, want, "{stdout}");
+    assert!(rows[0].starts_with("01  tcp-client-v1  "), "{}", rows[0]);
+    assert!(rows[0].ends_with("  tcp-client-v1"), "{}", rows[0]);
+    assert!(stdout.contains(
+        "    网络编程(2) 2.2 TCP客户端 · 原始版本 — socket → connect → send → close; prompts for ip, port, message"
+    ));
+    // Whatever is written so far shows as written, the rest as planned.
+    let folders: Vec<String> = fs::read_dir(lessons_dir())
+        .expect("lessons/")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    for row in &rows {
+        let number = &row[..2];
+        let written = folders.iter().any(|f| f.starts_with(&format!("{number}-")));
+        assert_eq!(!row.contains("(planned)"), written, "{row}");
+    }
+    let planned = rows.iter().filter(|r| r.contains("(planned)")).count();
+    assert!(stdout.ends_with(&format!("{} written, {planned} planned\n", 17 - planned)));
+}
+
+#[test]
+fn an_unknown_lesson_is_a_usage_error_that_names_close_ones() {
+    let out = workspace(&["run", "tcp-clinet-v1"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with("lesson: no lesson named \"tcp-clinet-v1\"; did you mean tcp-client-v1"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("`cargo lesson list` shows them all"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+
+    let out = workspace(&["diff", "tcp-client-v1", "nonsense-lesson-name"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no lesson named \"nonsense-lesson-name\""));
+}
+
+#[test]
+fn a_planned_lesson_says_it_is_not_written_yet() {
+    let f = Fixture::new("planned");
+    let out = f.run(&["run", "tftp"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "lesson: lesson 15 tftp is planned but not written yet (lessons/15-tftp does not exist); `cargo lesson list` shows what there is\n"
+    );
+}
+
+#[test]
+fn bad_options_are_usage_errors() {
+    let out = workspace(&["run", "tcp-client-v1", "--split", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = workspace(&["run", "tcp-client-v1", "--split", "2", "--merge"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = workspace(&["frobnicate"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// The catalog (crates/lesson-runner/catalog.toml) and every written lesson's metadata
+/// agree: numbers, package names, binaries, course sections, summaries, demos.
+#[test]
+fn the_catalog_and_the_lessons_metadata_agree() {
+    let out = workspace(&["check", "--no-readme"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.starts_with("check: ") && stdout.contains(" lessons ok"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn check_lists_every_problem_with_its_place() {
+    let f = Fixture::new("check");
+    // Lesson 01 as the catalog has it, but with problems in its metadata.
+    let dir = f.lesson(
+        "01-tcp-client-v1",
+        "tcp-client-v1",
+        r#"[package.metadata.lesson]
+number = 2
+title = "x"
+section = "网络编程(2) 2.2 TCP客户端 · 原始版本"
+
+[package.metadata.lesson.demo]
+servers = [{ bin = "tcp-server-v1", args = ["{port}"] }]
+clients = [{ bin = "tcp-client-v1", stdn = "x" }]
+"#,
+    );
+    fs::write(
+        dir.join("README.md"),
+        "<!-- transcript: cargo lesson run other -->\n<!-- /transcript -->\n",
+    )
+    .expect("README");
+    // A folder whose package doesn't match, with no metadata.
+    f.lesson("02-tcp-server-v1", "tcp-server", "");
+    fs::write(f.path("README.md"), "# fixture\n").expect("README");
+    let out = f.run(&["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    for want in [
+        "check: lessons/01-tcp-client-v1/Cargo.toml: summary is missing",
+        "check: lessons/01-tcp-client-v1/Cargo.toml: demo.servers[0]: unknown placeholder {port} (no server is started before this program;",
+        "check: lessons/01-tcp-client-v1/Cargo.toml: demo.clients[0]: unknown key \"stdn\" (did you mean \"stdin\"?)",
+        "check: lessons/01-tcp-client-v1: metadata number is 2, the folder says 1",
+        "check: lessons/01-tcp-client-v1/README.md: line 1: the transcript runs \"other\", not this lesson (tcp-client-v1)",
+        "check: lessons/01-tcp-client-v1/README.md: line 1: the transcript is not recorded yet",
+        "check: lessons/02-tcp-server-v1/Cargo.toml: no [package.metadata.lesson]",
+        "check: lessons/02-tcp-server-v1: the package is named \"tcp-server\"; it should be the folder name without its number, \"tcp-server-v1\"",
+        "check: lessons/02-tcp-server-v1: the catalog (crates/lesson-runner/catalog.toml) calls lesson 2 \"tcp-server-v1\", this folder's package is \"tcp-server\"",
+        "README.md: no lesson table between `<!-- lessons:begin -->` and `<!-- lessons:end -->`",
+    ] {
+        assert!(stdout.contains(want), "missing {want:?} in\n{stdout}");
+    }
+    assert!(stdout.ends_with(" problem(s)\n"), "{stdout}");
+}
+
+#[test]
+fn check_compares_binaries_section_and_summary_with_the_catalog() {
+    let f = Fixture::new("agree");
+    let dir = f.lesson(
+        "09-sticky-packet",
+        "sticky-packet",
+        r#"[package.metadata.lesson]
+number = 9
+title = "x"
+section = "黏包"
+summary = "TCP is a byte stream: two sends (`hello,` `world`) arrive as reads of `he` and `llo,world`"
+
+[package.metadata.lesson.demo]
+clients = [{ bin = "sticky-packet" }]
+"#,
+    );
+    assert!(dir.join("src/main.rs").exists());
+    let out = f.run(&["check", "--no-readme"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains(
+        "check: lessons/09-sticky-packet: the binaries are `sticky-packet`, the catalog (crates/lesson-runner/catalog.toml) says `sticky-packet-server`, `sticky-packet-client`"
+    ), "{stdout}");
+    assert!(stdout.contains(
+        "check: lessons/09-sticky-packet: the section differs from the catalog (crates/lesson-runner/catalog.toml); make them agree:\n    lesson:  黏包\n    catalog: 黏包现象 / 黏包成因\n"
+    ), "{stdout}");
+    assert!(!stdout.contains("the summary differs"), "{stdout}");
+}
+
+#[test]
+fn the_readme_table_is_printed_written_and_checked() {
+    let f = Fixture::new("table");
+    f.lesson(
+        "01-tcp-client-v1",
+        "tcp-client-v1",
+        r#"[package.metadata.lesson]
+number = 1
+title = "TCP client, original version"
+section = "网络编程(2) 2.2 TCP客户端 · 原始版本"
+summary = "socket → connect → send → close; prompts for ip, port, message"
+
+[package.metadata.lesson.demo]
+clients = [{ bin = "tcp-client-v1", stdin = "a|b\n" }]
+"#,
+    );
+    let table = "<!-- lessons:begin -->\n\
+        | # | lesson | programs | course section | what it teaches |\n\
+        |---|---|---|---|---|\n\
+        | 01 | [tcp-client-v1](lessons/01-tcp-client-v1) | `tcp-client-v1` | 网络编程(2) 2.2 TCP客户端 · 原始版本 | socket → connect → send → close; prompts for ip, port, message |\n\
+        <!-- lessons:end -->\n";
+    let out = f.run(&["readme-table"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(text(&out.stdout), table);
+
+    // A README with a stale table: check says so, --write fixes it, check is happy.
+    fs::write(
+        f.path("README.md"),
+        "# Title\n\n<!-- lessons:begin -->\n| old |\n<!-- lessons:end -->\n\nAfter.\n",
+    )
+    .expect("README");
+    let out = f.run(&["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout)
+            .contains("README.md: the lesson table does not match the lessons' metadata")
+    );
+    let out = f.run(&["readme-table", "--write"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        fs::read_to_string(f.path("README.md")).expect("README"),
+        format!("# Title\n\n{table}\nAfter.\n")
+    );
+    let out = f.run(&["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}
+
+#[test]
+fn diff_shows_a_patch_with_paths_relative_to_each_lesson() {
+    let f = Fixture::new("diff");
+    let a = f.lesson("01-alpha", "alpha", "");
+    let b = f.lesson("02-beta", "beta", "");
+    fs::write(
+        a.join("src/main.rs"),
+        "fn main() {\n    one();\n    two();\n}\n",
+    )
+    .expect("a");
+    fs::write(
+        b.join("src/main.rs"),
+        "fn main() {\n    one();\n    three();\n}\n",
+    )
+    .expect("b");
+    fs::create_dir_all(b.join("src/bin")).expect("bin dir");
+    fs::write(b.join("src/bin/extra.rs"), "fn main() {}\n").expect("extra");
+    let out = f.run(&["diff", "alpha", "2"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        text(&out.stdout),
+        "--- /dev/null\n\
+         +++ b/src/bin/extra.rs (02-beta)\n\
+         @@ -0,0 +1 @@\n\
+         +fn main() {}\n\
+         --- a/src/main.rs (01-alpha)\n\
+         +++ b/src/main.rs (02-beta)\n\
+         @@ -1,4 +1,4 @@\n \
+         fn main() {\n     \
+         one();\n\
+         -    two();\n\
+         +    three();\n \
+         }\n"
+    );
+    let out = f.run(&["diff", "01-alpha", "beta", "--stat"]);
+    assert_eq!(
+        text(&out.stdout),
+        " src/bin/extra.rs |    1 +\n src/main.rs      |    2 +-\n 2 files changed, 2 insertions(+), 1 deletion(-)\n"
+    );
+    let out = f.run(&["diff", "alpha", "beta", "--color", "always"]);
+    assert!(text(&out.stdout).contains("\x1b[32m+    three();\x1b[0m"));
+    // The same lesson twice: nothing to show.
+    assert!(f.run(&["diff", "alpha", "alpha"]).stdout.is_empty());
+}
