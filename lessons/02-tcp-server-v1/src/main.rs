@@ -1,0 +1,105 @@
+//! tcp-server-v1: the course's first TCP server: accept one client, read one message,
+//! reply `----------ok----------`, close.
+//!
+//! The steps are the course's: socket, bind, listen(128), accept, recv(1024), send, then
+//! close the client's socket and the listening socket. It serves exactly one client and
+//! exits; tcp-server-v2 adds the loops.
+//!
+//! Run it:        cargo run -p tcp-server-v1
+//! Then, in another terminal:
+//!                cargo run -p tcp-client-v1     (press Enter twice, then type a message)
+//! You will see:  listening on 127.0.0.1:7891 / waiting for a client... /
+//!                client 127.0.0.1:51234 connected / received: hello
+//! Try:           nc 127.0.0.1 7891   (type a line: the reply comes back, then the server closes)
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::ExitCode;
+
+use clap::Parser;
+use netkit::{banner, error_line, fail};
+
+/// The course's first TCP server: one client, one message, one reply.
+#[derive(Parser)]
+#[command(version, about)]
+struct Args {
+    /// Address to listen on (0.0.0.0 lets other machines connect).
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// Port to listen on (0 asks the OS for a free one).
+    #[arg(long, default_value_t = 7891)]
+    port: u16,
+}
+
+/// The reply, byte for byte the course's.
+const REPLY: &[u8] = b"----------ok----------";
+
+fn main() -> ExitCode {
+    let Args { host, port } = Args::parse();
+
+    // socket() + bind() + listen() in one call. bind claims the address so that clients
+    // can find us; listen turns the socket into a passive one that only accepts. std
+    // listens with a backlog of 128, the course's listen(128): up to that many clients
+    // whose handshake the kernel has already completed can wait for accept().
+    let listener = match TcpListener::bind((host.as_str(), port)) {
+        Ok(listener) => listener,
+        Err(e) => return fail("bind", format_args!("{host}:{port}"), &e),
+    };
+    // getsockname(): with --port 0 the OS chose the port, and this is how we learn it.
+    let local = match listener.local_addr() {
+        Ok(local) => local,
+        Err(e) => return fail("bind", format_args!("{host}:{port}"), &e),
+    };
+    if let Err(e) = banner(local) {
+        return fail("print", "stdout", &e);
+    }
+    println!("waiting for a client...");
+
+    // accept() blocks until a client has connected, then returns a NEW socket that talks
+    // to that one client, and the client's address. The listening socket stays as it was.
+    let (client, peer) = match listener.accept() {
+        Ok(accepted) => accepted,
+        Err(e) => return fail("accept", local, &e),
+    };
+    println!("client {peer} connected");
+    // v1 serves one client and then exits, so an error while talking to it ends the
+    // program: one line on stderr, exit 1.
+    if let Err(line) = serve(client, peer) {
+        eprintln!("{line}");
+        return ExitCode::from(1);
+    }
+
+    // close() the listening socket: from now on a client that connects is refused.
+    // (The end of main would drop it too; the course closes it by hand.)
+    drop(listener);
+    ExitCode::SUCCESS
+}
+
+/// Talk to one client: one read, print it, one reply. `Err` is the line to print.
+fn serve(mut client: TcpStream, peer: SocketAddr) -> Result<(), String> {
+    // recv(1024): ONE read of at most 1024 bytes. It returns as soon as some bytes are
+    // there, so it may return fewer than the client sent: the rest may still be on its
+    // way, or not fit. TCP carries a stream of bytes, not messages. Whatever this one
+    // read did not take is never read.
+    let mut buf = [0u8; 1024];
+    let n = client
+        .read(&mut buf)
+        .map_err(|e| error_line("receive", peer, &e))?;
+    // 0 bytes means end of stream: the client closed its side without sending anything.
+    if n == 0 {
+        println!("client {peer} closed without sending anything");
+        return Ok(());
+    }
+    // The course decodes UTF-8; bytes that are not valid UTF-8 are shown as U+FFFD.
+    println!("received: {}", String::from_utf8_lossy(&buf[..n]));
+
+    // send(): write_all keeps writing until the kernel has taken every byte.
+    client
+        .write_all(REPLY)
+        .map_err(|e| error_line("send", peer, &e))?;
+
+    // close() the client's socket: after the reply, the client's next read returns 0.
+    // (If the client sent more than we read, the kernel resets the connection instead.)
+    drop(client);
+    Ok(())
+}
