@@ -1,0 +1,121 @@
+//! tcp-server-v2: the course's updated TCP server: serve clients one after another, each
+//! for as many messages as it sends, until Ctrl-C.
+//!
+//! New since tcp-server-v1: the accept loop (after one client leaves, wait for the next),
+//! the inner receive loop that ends when `read` returns 0 (the client closed its side),
+//! an error on one connection is reported and the server goes on, and Ctrl-C stops it.
+//!
+//! Run it:        cargo run -p tcp-server-v2
+//! Then, in another terminal:
+//!                cargo run -p tcp-client-v3 -- --port 2345
+//! You will see:  client 127.0.0.1:51234 connected / received: hi / client ... disconnected
+//! Try:           nc 127.0.0.1 2345   (type lines; each gets the ok reply. Start a second nc
+//!                at the same time: it connects, but waits until the first one quits)
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::ExitCode;
+
+use clap::Parser;
+use netkit::{banner, error_line, fail};
+
+/// The course's updated TCP server: clients one after another, until Ctrl-C.
+#[derive(Parser)]
+#[command(version, about)]
+struct Args {
+    /// Address to listen on (0.0.0.0 lets other machines connect).
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// Port to listen on (0 asks the OS for a free one).
+    #[arg(long, default_value_t = 2345)]
+    port: u16,
+}
+
+/// The reply to every message ("ok, received successfully", as the course's reply says).
+const REPLY: &[u8] = b"----------ok, received----------";
+
+fn main() -> ExitCode {
+    let Args { host, port } = Args::parse();
+
+    // socket() + bind() + listen() in one call. bind claims the address so that clients
+    // can find us; listen turns the socket into a passive one that only accepts. std
+    // listens with a backlog of 128, the course's listen(128): up to that many clients
+    // whose handshake the kernel has already completed can wait for accept().
+    let listener = match TcpListener::bind((host.as_str(), port)) {
+        Ok(listener) => listener,
+        Err(e) => return fail("bind", format_args!("{host}:{port}"), &e),
+    };
+    // getsockname(): with --port 0 the OS chose the port, and this is how we learn it.
+    let local = match listener.local_addr() {
+        Ok(local) => local,
+        Err(e) => return fail("bind", format_args!("{host}:{port}"), &e),
+    };
+    if let Err(e) = banner(local) {
+        return fail("print", "stdout", &e);
+    }
+
+    // Ctrl-C, the course's KeyboardInterrupt. The handler runs on a thread of its own
+    // (the ctrlc crate starts it), because main is blocked inside accept() or read() and
+    // cannot notice anything. It says so and exits; the exit closes every socket the
+    // process holds, the listening socket included, so nothing more is accepted.
+    if let Err(e) = ctrlc::set_handler(|| {
+        println!("stopping");
+        std::process::exit(0);
+    }) {
+        eprintln!("ctrl-c handler: {e}");
+        return ExitCode::from(1);
+    }
+
+    // One client at a time. While we talk to one, the kernel still completes the
+    // handshake of the next: its connect() succeeds and it waits in the backlog until we
+    // come back to accept().
+    loop {
+        println!("waiting for a client...");
+
+        // accept() blocks until a client has connected, then returns a NEW socket that
+        // talks to that one client, and the client's address. The listening socket stays.
+        let (client, peer) = match listener.accept() {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                eprintln!("{}", error_line("accept", local, &e));
+                continue;
+            }
+        };
+        println!("client {peer} connected");
+        // An error with one client (it reset the connection, say) is that client's
+        // problem: report it and go back to accept() for the next one.
+        if let Err(line) = serve(client, peer) {
+            eprintln!("{line}");
+        }
+    }
+}
+
+/// Talk to one client until it closes: read, print, reply. `Err` is the line to print.
+fn serve(mut client: TcpStream, peer: SocketAddr) -> Result<(), String> {
+    // recv(1024): each read takes at most 1024 bytes. It returns as soon as some bytes are
+    // there, so one read is not one message: two quick messages may come as one read,
+    // a long one as several. TCP carries a stream of bytes (lesson 09 shows it).
+    let mut buf = [0u8; 1024];
+    loop {
+        let n = client
+            .read(&mut buf)
+            .map_err(|e| error_line("receive", peer, &e))?;
+        // 0 bytes means end of stream: the client closed its side. (The course: an empty
+        // recv() result ends the inner loop.)
+        if n == 0 {
+            println!("client {peer} disconnected");
+            break;
+        }
+        // The course decodes UTF-8; bytes that are not valid UTF-8 are shown as U+FFFD.
+        println!("received: {}", String::from_utf8_lossy(&buf[..n]));
+
+        // send(): write_all keeps writing until the kernel has taken every byte.
+        client
+            .write_all(REPLY)
+            .map_err(|e| error_line("send", peer, &e))?;
+    }
+
+    // close() the client's socket; the caller goes back to accept().
+    drop(client);
+    Ok(())
+}
