@@ -1,0 +1,338 @@
+//! tcp-client-v3 as a student runs it: options on the command line, typed lines or a
+//! --file, a raw listening socket on the other side that asserts every byte, and each
+//! stage's error.
+
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use lesson_runner::{PATIENCE, Running, python3, read_at_least, read_to_close};
+
+const CLIENT: &str = env!("CARGO_BIN_EXE_tcp-client-v3");
+const PYTHON_CLIENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python/tcp_client_v3.py");
+
+/// The reply tcp-server-v2 gives to every message.
+const OK: &[u8] = b"----------ok, received----------";
+
+/// A listening socket for the client to reach, on a port the OS picks.
+fn listener() -> (TcpListener, SocketAddr) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind test listener");
+    let addr = listener.local_addr().expect("local addr");
+    (listener, addr)
+}
+
+/// Start the client with these options and these lines typed; stdin stays open. (Type
+/// nothing into a client that fails before it reads: it may be gone already.)
+fn client(args: &[&str], typed: &str) -> Running {
+    let mut client = Running::start(CLIENT, args).expect("start client");
+    client.write_stdin(typed).expect("type into client");
+    client
+}
+
+/// Start the client against `addr` (plus `extra` options), type `messages`, end the input.
+fn client_to(addr: SocketAddr, extra: &[&str], messages: &str) -> Running {
+    let port = addr.port().to_string();
+    let mut args = vec!["--port", port.as_str()];
+    args.extend_from_slice(extra);
+    let mut run = client(&args, messages);
+    run.close_stdin();
+    run
+}
+
+/// Accept the client's connection, with a read timeout so a silent client fails the test.
+fn accept(listener: &TcpListener) -> (TcpStream, SocketAddr) {
+    let (conn, from) = listener.accept().expect("accept");
+    conn.set_read_timeout(Some(PATIENCE)).expect("timeout");
+    (conn, from)
+}
+
+/// Read exactly the bytes `expected` is long, and check they are those bytes.
+fn expect_bytes(conn: &mut TcpStream, expected: &[u8]) {
+    let got = read_at_least(conn, expected.len()).expect("read from client");
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        String::from_utf8_lossy(expected)
+    );
+    assert_eq!(got, expected);
+}
+
+/// A file in this test run's scratch folder.
+fn scratch_file(name: &str, contents: &[u8]) -> PathBuf {
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    std::fs::write(&path, contents).expect("write scratch file");
+    path
+}
+
+/// The course's conversation: hello and bye, an ok for each, then the client closes
+/// without another byte. Returns (where the client came from, what it printed).
+fn conversation(run: Running, listener: &TcpListener) -> (SocketAddr, String) {
+    let (mut conn, from) = accept(listener);
+    expect_bytes(&mut conn, b"hello");
+    conn.write_all(OK).expect("reply");
+    expect_bytes(&mut conn, b"bye");
+    conn.write_all(OK).expect("reply");
+    // v3 no longer says quit(): end of input just closes.
+    assert_eq!(read_to_close(&mut conn).expect("read to close"), b"");
+    let done = run.finish(PATIENCE).expect("client ends");
+    assert_eq!(done.code(), 0, "{}", done.stderr);
+    assert_eq!(done.stderr, "");
+    (from, done.stdout)
+}
+
+fn conversation_output(from: SocketAddr, addr: SocketAddr) -> String {
+    format!(
+        "connected from {from} to {addr}\n\
+         message: sent 5 bytes to {addr}\n\
+         received: ----------ok, received----------\n\
+         message: sent 3 bytes to {addr}\n\
+         received: ----------ok, received----------\n\
+         message: \n"
+    )
+}
+
+#[test]
+fn talks_in_a_loop_and_prints_its_own_address() {
+    let (listener, addr) = listener();
+    let run = client_to(addr, &[], "hello\nbye\n");
+    let (from, stdout) = conversation(run, &listener);
+    // The address it prints is the one the server sees: the OS chose it, no bind.
+    assert_eq!(from.ip(), addr.ip());
+    assert_eq!(stdout, conversation_output(from, addr));
+}
+
+#[test]
+fn file_sends_each_line_and_prints_each_reply() {
+    let (listener, addr) = listener();
+    let file = scratch_file("v3-lines.txt", "one\r\ntwo\n\n三\n".as_bytes());
+    let run = client_to(addr, &["--file", file.to_str().expect("utf-8 path")], "");
+    let (mut conn, from) = accept(&listener);
+    for (line, reply) in [("one", "1"), ("two", "2"), ("三", "3")] {
+        expect_bytes(&mut conn, line.as_bytes());
+        conn.write_all(reply.as_bytes()).expect("reply");
+    }
+    assert_eq!(read_to_close(&mut conn).expect("read to close"), b"");
+    let done = run.finish(PATIENCE).expect("client ends");
+    assert_eq!(done.code(), 0, "{}", done.stderr);
+    assert_eq!(
+        done.stdout,
+        format!(
+            "connected from {from} to {addr}\n\
+             sent 3 bytes to {addr}\nreceived: 1\n\
+             sent 3 bytes to {addr}\nreceived: 2\n\
+             sent 3 bytes to {addr}\nreceived: 3\n"
+        )
+    );
+}
+
+#[test]
+fn a_file_that_cannot_be_read_is_one_line_and_exit_1() {
+    let missing = Path::new(env!("CARGO_TARGET_TMPDIR")).join("v3-no-such-file.txt");
+    let missing = missing.to_str().expect("utf-8 path");
+    let done = client(&["--port", "9", "--file", missing], "")
+        .finish(PATIENCE)
+        .expect("client ends");
+    assert_eq!(done.code(), 1);
+    assert_eq!(
+        done.stderr,
+        format!("read {missing}: no such file or directory\n")
+    );
+    assert_eq!(done.stdout, "", "it fails before connecting");
+}
+
+#[test]
+fn timeout_gives_up_on_a_server_that_never_replies() {
+    let (listener, addr) = listener();
+    let run = client_to(addr, &["--timeout", "0.3"], "hello\n");
+    let (mut conn, _) = accept(&listener);
+    expect_bytes(&mut conn, b"hello");
+    // Keep the connection open and say nothing.
+    let done = run.finish(PATIENCE).expect("client ends");
+    assert_eq!(done.code(), 1, "{done:?}");
+    assert_eq!(
+        done.stderr,
+        format!("receive {addr}: no reply within 0.3 s (--timeout)\n")
+    );
+    drop(conn);
+}
+
+#[test]
+fn a_timeout_that_is_not_a_positive_number_is_usage_error() {
+    for bad in ["soon", "0", "-1"] {
+        let done = client(&[&format!("--timeout={bad}")], "")
+            .finish(PATIENCE)
+            .expect("client ends");
+        assert_eq!(done.code(), 2, "{bad}: {done:?}");
+        assert!(
+            done.stderr.starts_with(&format!(
+                "error: invalid value '{bad}' for '--timeout <SECS>'"
+            )),
+            "{}",
+            done.stderr
+        );
+    }
+}
+
+#[test]
+fn connection_refused_is_one_line_and_exit_1() {
+    // Bind, learn the port, close: now nobody listens there.
+    let (listener, addr) = listener();
+    drop(listener);
+    let done = client_to(addr, &[], "")
+        .finish(PATIENCE)
+        .expect("client ends");
+    assert_eq!(done.code(), 1);
+    assert_eq!(done.stderr, format!("connect {addr}: connection refused\n"));
+    assert_eq!(done.stdout, "");
+}
+
+#[test]
+fn unknown_host_names_the_host() {
+    let done = client(&["--host", "no-such-host.invalid"], "")
+        .finish(PATIENCE)
+        .expect("client ends");
+    assert_eq!(done.code(), 1);
+    assert!(
+        done.stderr.starts_with("resolve no-such-host.invalid: "),
+        "{}",
+        done.stderr
+    );
+    assert_eq!(done.stderr.lines().count(), 1, "{}", done.stderr);
+}
+
+#[test]
+fn a_port_that_is_not_a_port_is_usage_error() {
+    for bad in ["seven", "70000"] {
+        let done = client(&["--port", bad], "")
+            .finish(PATIENCE)
+            .expect("client ends");
+        assert_eq!(done.code(), 2, "{bad}: {done:?}");
+        assert!(
+            done.stderr
+                .starts_with(&format!("error: invalid value '{bad}' for '--port <PORT>'")),
+            "{}",
+            done.stderr
+        );
+        assert_eq!(done.stdout, "");
+    }
+}
+
+#[test]
+fn a_server_that_closes_is_reported_and_exit_0() {
+    let (listener, addr) = listener();
+    let run = client_to(addr, &[], "hello\nnobody hears this\n");
+    let (mut conn, from) = accept(&listener);
+    expect_bytes(&mut conn, b"hello");
+    drop(conn); // hang up instead of replying
+    let done = run.finish(PATIENCE).expect("client ends");
+    assert_eq!(done.code(), 0, "{}", done.stderr);
+    assert_eq!(done.stderr, "");
+    assert_eq!(
+        done.stdout,
+        format!(
+            "connected from {from} to {addr}\n\
+             message: sent 5 bytes to {addr}\n\
+             server closed the connection\n"
+        )
+    );
+}
+
+#[test]
+fn a_reply_that_is_not_utf8_is_shown_lossily() {
+    let (listener, addr) = listener();
+    let run = client_to(addr, &[], "hello\n");
+    let (mut conn, _) = accept(&listener);
+    expect_bytes(&mut conn, b"hello");
+    conn.write_all(b"\xff\xfeok").expect("reply");
+    assert_eq!(read_to_close(&mut conn).expect("read to close"), b"");
+    let done = run.finish(PATIENCE).expect("client ends");
+    assert_eq!(done.code(), 0, "{}", done.stderr);
+    assert!(
+        done.stdout
+            .contains("\nreceived: \u{fffd}\u{fffd}ok\nmessage: "),
+        "{}",
+        done.stdout
+    );
+}
+
+#[test]
+fn chinese_text_both_ways() {
+    let (listener, addr) = listener();
+    let run = client_to(addr, &[], "你好\n");
+    let (mut conn, _) = accept(&listener);
+    expect_bytes(&mut conn, "你好".as_bytes());
+    conn.write_all("收到了".as_bytes()).expect("reply");
+    assert_eq!(read_to_close(&mut conn).expect("read to close"), b"");
+    let done = run.finish(PATIENCE).expect("client ends");
+    assert_eq!(done.code(), 0, "{}", done.stderr);
+    assert!(
+        done.stdout.contains(&format!(
+            "message: sent 6 bytes to {addr}\nreceived: 收到了\n"
+        )),
+        "{}",
+        done.stdout
+    );
+}
+
+#[test]
+fn ctrl_c_closes_without_a_word_and_exits_0() {
+    let (listener, addr) = listener();
+    let run = client(&["--port", &addr.port().to_string()], "");
+    let (mut conn, from) = accept(&listener);
+    // Connected, and waiting at the prompt with stdin still open: now press Ctrl-C.
+    run.wait_for_stdout("message: ", PATIENCE)
+        .expect("client prompts");
+    run.interrupt().expect("send SIGINT");
+    assert_eq!(read_to_close(&mut conn).expect("read to close"), b"");
+    let done = run.finish(PATIENCE).expect("client ends");
+    assert_eq!(done.code(), 0, "{}", done.stderr);
+    assert_eq!(
+        done.stdout,
+        format!("connected from {from} to {addr}\nmessage: \n")
+    );
+}
+
+/// The course's Python client with these options.
+fn python_client(python: &Path, args: &[&str], messages: &str) -> Running {
+    let mut command = Command::new(python);
+    command.arg(PYTHON_CLIENT).args(args);
+    let mut run = Running::spawn(command).expect("start python client");
+    run.write_stdin(messages).expect("type");
+    run.close_stdin();
+    run
+}
+
+#[test]
+fn python_client_sends_the_same_bytes_and_prints_the_same() {
+    let Some(python) = python3() else { return };
+    let (listener, addr) = listener();
+    let port = addr.port().to_string();
+    let run = python_client(&python, &["--port", &port], "hello\nbye\n");
+    let (from, stdout) = conversation(run, &listener);
+    assert_eq!(stdout, conversation_output(from, addr));
+}
+
+#[test]
+fn python_client_errors_match() {
+    let Some(python) = python3() else { return };
+    let (nobody, addr) = listener();
+    drop(nobody);
+    let port = addr.port().to_string();
+    let done = python_client(&python, &["--port", &port], "")
+        .finish(PATIENCE)
+        .expect("python client ends");
+    assert_eq!(done.code(), 1);
+    assert_eq!(done.stderr, format!("connect {addr}: connection refused\n"));
+
+    let (listener, addr) = listener();
+    let port = addr.port().to_string();
+    let run = python_client(&python, &["--port", &port, "--timeout", "0.3"], "hello\n");
+    let (mut conn, _) = accept(&listener);
+    expect_bytes(&mut conn, b"hello");
+    let done = run.finish(PATIENCE).expect("python client ends");
+    assert_eq!(done.code(), 1, "{done:?}");
+    assert_eq!(
+        done.stderr,
+        format!("receive {addr}: no reply within 0.3 s (--timeout)\n")
+    );
+}
