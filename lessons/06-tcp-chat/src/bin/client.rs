@@ -1,0 +1,112 @@
+//! tcp-chat-client: the course's turn-taking chat, client side. The server speaks first.
+//!
+//! New in this lesson: a conversation. The client waits for the server's message, prints
+//! it, types an answer and sends it, then waits again. A message of exactly `q` from
+//! either side ends the chat.
+//!
+//! Run it:        cargo run -p tcp-chat --bin tcp-chat-server      (first)
+//! Then, in another terminal:
+//!                cargo run -p tcp-chat --bin tcp-chat-client
+//! You will see:  connected to 127.0.0.1:9000 / server: hello / client> hi / chat over: server sent q
+//! Try:           nc -l 127.0.0.1 9000   (as the server; what you type arrives with its
+//!                newline, so type q and then Ctrl-D instead of Enter to end the chat)
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::process::ExitCode;
+
+use clap::Parser;
+use netkit::{fail, prompt};
+
+/// The course's TCP chat, client side: wait for the server, answer, `q` ends the chat.
+#[derive(Parser)]
+struct Args {
+    /// The server's host name or ip address.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// The server's port.
+    #[arg(long, default_value_t = 9000)]
+    port: u16,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+
+    // Turn the name into addresses first, so "no such host" and "nobody listening" are
+    // told apart. An ip address resolves to itself.
+    let addrs: Vec<SocketAddr> = match (args.host.as_str(), args.port).to_socket_addrs() {
+        Ok(addrs) => addrs.collect(),
+        Err(e) => return fail("resolve", &args.host, &e),
+    };
+
+    // socket() + connect(): no bind, the kernel picks our own port.
+    let mut stream = match TcpStream::connect(&addrs[..]) {
+        Ok(stream) => stream,
+        Err(e) => return fail("connect", format_args!("{}:{}", args.host, args.port), &e),
+    };
+    let peer = stream.peer_addr().unwrap_or(addrs[0]);
+    println!("connected to {peer}");
+
+    let mut buf = [0u8; 1024];
+    loop {
+        // The server's turn comes first: recv(1024). As in the course, one read is taken
+        // to be one whole message; that holds only by luck (small messages, one at a
+        // time). TCP is a byte stream: lesson 09 (sticky-packet) shows a read getting part
+        // of a message or two at once, and lesson 10 (struct-framing) fixes it.
+        let n = match stream.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) => return fail("recv", peer, &e),
+        };
+        // A read of 0 bytes means the server closed the connection without saying `q`.
+        if n == 0 {
+            println!("server closed the connection");
+            return ExitCode::SUCCESS;
+        }
+        let message = &buf[..n];
+        if message == b"q" {
+            println!("chat over: server sent q");
+            return ExitCode::SUCCESS;
+        }
+        // Text that is not valid UTF-8 is shown with U+FFFD in place of the bad bytes.
+        println!("server: {}", String::from_utf8_lossy(message));
+
+        // Our turn.
+        let line = match your_turn("client> ") {
+            Ok(Some(line)) => line,
+            Ok(None) => {
+                // End of input (Ctrl-D, or the end of a piped script): do what typing `q`
+                // does, so the server is not left waiting for us.
+                println!();
+                if let Err(e) = stream.write_all(b"q") {
+                    return fail("send", peer, &e);
+                }
+                println!("end of input: sent q, closing");
+                return ExitCode::SUCCESS;
+            }
+            Err(e) => return fail("read", "stdin", &e),
+        };
+        // send(): the line as UTF-8. write_all keeps going until the kernel has every byte.
+        if let Err(e) = stream.write_all(line.as_bytes()) {
+            return fail("send", peer, &e);
+        }
+        // Whoever types `q` sends it first, then closes: returning drops `stream`, which
+        // closes the socket (the course's sk.close()).
+        if line == "q" {
+            println!("chat over: you sent q");
+            return ExitCode::SUCCESS;
+        }
+    }
+}
+
+/// Prompt until a non-empty line is typed; `None` at end of input.
+///
+/// An empty line would be sent as zero bytes, and zero bytes never arrive: the server
+/// would go on waiting for our message while we wait for its reply. So we ask again.
+fn your_turn(label: &str) -> io::Result<Option<String>> {
+    loop {
+        match prompt(label)? {
+            Some(line) if line.is_empty() => continue,
+            other => return Ok(other),
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! tcp-chat-server: the course's turn-taking chat, server side. The server speaks first.
+//!
+//! New in this lesson: a conversation instead of one reply. The server types a line and
+//! sends it, waits for the client's line and prints it, types again, and so on. A message
+//! of exactly `q` from either side ends the chat, and the server goes back to `accept` for
+//! the next client. And SO_REUSEADDR, which lets a restarted server bind its port at once.
+//!
+//! Run it:        cargo run -p tcp-chat --bin tcp-chat-server
+//! Then, in another terminal:
+//!                cargo run -p tcp-chat --bin tcp-chat-client
+//! You will see:  client 127.0.0.1:51234 connected / server> hello / client: hi / server> q
+//! Try:           nc 127.0.0.1 9000   (as the client; your lines arrive with their newline,
+//!                so `q` + Enter is not `q`: type q, then Ctrl-D instead of Enter)
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::ExitCode;
+
+use clap::Parser;
+use netkit::{banner, error_line, fail, prompt};
+
+/// The course's TCP chat, server side: the server speaks first, `q` ends the chat.
+#[derive(Parser)]
+struct Args {
+    /// Address to listen on (0.0.0.0 lets other machines connect).
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// Port to listen on (0 lets the OS choose a free one).
+    #[arg(long, default_value_t = 9000)]
+    port: u16,
+}
+
+/// What the server does after a chat.
+enum Next {
+    /// The chat is over (someone sent `q`, or the client went away): accept the next client.
+    Accept,
+    /// Stop the server with this status (end of input on our stdin, or stdin failed).
+    Exit(ExitCode),
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+
+    // socket() + setsockopt(SO_REUSEADDR) + bind() + listen(128), all in one call.
+    //
+    // SO_REUSEADDR: the course sets it before bind. The side that closes a connection
+    // first keeps it in TIME_WAIT for a minute, and a chat server usually is that side
+    // (it sent `q` and closed, or you stopped it with Ctrl-C mid-chat). Without the
+    // option the kernel refuses to bind the port again meanwhile, and a restarted Python
+    // server dies with `OSError: [Errno 98] Address already in use`. Rust's std already
+    // sets SO_REUSEADDR on every TcpListener on Unix, so there is no line to write here.
+    // (It does not let two servers listen on one port at once: that is still "address
+    // already in use".)
+    let listener = match TcpListener::bind((args.host.as_str(), args.port)) {
+        Ok(listener) => listener,
+        Err(e) => return fail("bind", format_args!("{}:{}", args.host, args.port), &e),
+    };
+    let local = match listener.local_addr() {
+        Ok(local) => local,
+        Err(e) => return fail("getsockname", &args.host, &e),
+    };
+    if let Err(e) = banner(local) {
+        return fail("print", "stdout", &e);
+    }
+
+    // One client at a time, like the course's `while True: conn, addr = sk.accept()`.
+    // A second client that connects meanwhile waits in the listen backlog.
+    loop {
+        let (conn, addr) = match listener.accept() {
+            Ok(pair) => pair,
+            Err(e) => {
+                eprintln!("{}", error_line("accept", local, &e));
+                continue;
+            }
+        };
+        println!("client {addr} connected");
+        // chat() owns the connection: when it returns, `conn` is dropped, which closes
+        // the socket (the course's conn.close()). The listening socket stays open.
+        match chat(conn, addr) {
+            Next::Accept => continue,
+            Next::Exit(code) => return code,
+        }
+    }
+}
+
+/// Talk with one client, turn by turn, the server first.
+fn chat(mut conn: TcpStream, addr: SocketAddr) -> Next {
+    let mut buf = [0u8; 1024];
+    loop {
+        // Our turn. We read stdin only now, so lines typed ahead (or a whole script piped
+        // in) are used one per turn, and the next client gets the lines after this chat.
+        let line = match your_turn("server> ") {
+            Ok(Some(line)) => line,
+            Ok(None) => {
+                // End of input (Ctrl-D, or the end of a piped script): do what typing `q`
+                // does, so the client is not left waiting, then stop the server.
+                println!();
+                if let Err(e) = conn.write_all(b"q") {
+                    eprintln!("{}", error_line("send", addr, &e));
+                }
+                println!("end of input: sent q to {addr}, stopping");
+                return Next::Exit(ExitCode::SUCCESS);
+            }
+            Err(e) => return Next::Exit(fail("read", "stdin", &e)),
+        };
+
+        // send(): the line as UTF-8. write_all keeps going until the kernel has every byte.
+        if let Err(e) = conn.write_all(line.as_bytes()) {
+            eprintln!("{}", error_line("send", addr, &e));
+            return Next::Accept;
+        }
+        // Whoever types `q` sends it first, so the other side learns the chat is over,
+        // and then closes.
+        if line == "q" {
+            println!("chat with {addr} over: you sent q");
+            return Next::Accept;
+        }
+
+        // Their turn: recv(1024). As in the course, one read is taken to be one whole
+        // message. That holds here only by luck: the turns keep each side to one small
+        // message at a time, and on a quiet machine it arrives in one piece. TCP delivers
+        // a stream of bytes, not messages; lesson 09 (sticky-packet) shows a read getting
+        // part of a message or two at once, and lesson 10 (struct-framing) fixes it.
+        let n = match conn.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) => {
+                eprintln!("{}", error_line("recv", addr, &e));
+                return Next::Accept;
+            }
+        };
+        // A read of 0 bytes means the client closed its side without saying `q`.
+        if n == 0 {
+            println!("client {addr} closed the connection without q");
+            return Next::Accept;
+        }
+        let message = &buf[..n];
+        if message == b"q" {
+            println!("chat with {addr} over: client sent q");
+            return Next::Accept;
+        }
+        // Text that is not valid UTF-8 is shown with U+FFFD in place of the bad bytes.
+        println!("client: {}", String::from_utf8_lossy(message));
+    }
+}
+
+/// Prompt until a non-empty line is typed; `None` at end of input.
+///
+/// An empty line would be sent as zero bytes, and zero bytes never arrive: the other side
+/// would go on waiting for our message while we wait for its reply. So we ask again.
+fn your_turn(label: &str) -> io::Result<Option<String>> {
+    loop {
+        match prompt(label)? {
+            Some(line) if line.is_empty() => continue,
+            other => return Ok(other),
+        }
+    }
+}
