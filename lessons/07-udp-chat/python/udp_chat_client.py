@@ -1,0 +1,47 @@
+"""The course's UDP chat client: type a message, send it, print the reply and who sent it.
+
+Run it:  python3 lessons/07-udp-chat/python/udp_chat_client.py
+With:    cargo run -p udp-chat --bin udp-chat-server     (or python/udp_chat_server.py)
+Same options, output and bytes as the Rust lesson (--host, --port, --encoding utf-8|gbk,
+--timeout SECS).
+"""
+import argparse
+import socket
+import sys
+
+BUFSIZE = 1024
+
+
+def main():
+    parser = argparse.ArgumentParser(description="The course's UDP chat client.")
+    parser.add_argument("--host", default="127.0.0.1", help="the server's address")
+    parser.add_argument("--port", type=int, default=9000, help="the server's port")
+    parser.add_argument("--encoding", choices=["utf-8", "gbk"], default="utf-8")
+    parser.add_argument("--timeout", type=float, default=None, metavar="SECS",
+                        help="give up when no reply came within SECS seconds")
+    args = parser.parse_args()
+
+    ip_port = (args.host, args.port)
+    udp_client_socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp_client_socket.settimeout(args.timeout)
+    while True:
+        try:
+            msg = input("message: ")
+        except EOFError:
+            break
+        udp_client_socket.sendto(msg.encode(args.encoding, errors="xmlcharrefreplace"), ip_port)
+        try:
+            back_msg, addr = udp_client_socket.recvfrom(BUFSIZE)
+        except socket.timeout:
+            print("no reply from %s:%d within %g s" % (args.host, args.port, args.timeout), file=sys.stderr)
+            sys.exit(1)
+        print("reply from %s:%d: %s" % (addr[0], addr[1], back_msg.decode(args.encoding, errors="replace")),
+              flush=True)
+        if len(back_msg) == BUFSIZE:
+            print("(that datagram filled the whole %d-byte buffer: anything after byte %d was cut off and is lost)"
+                  % (BUFSIZE, BUFSIZE), flush=True)
+    udp_client_socket.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,163 @@
+//! udp-chat-client: the course's UDP chat client: type a message, send it to the server,
+//! wait for the reply and print it with the address it came from.
+//!
+//! No connect, no handshake: each `send_to` names the server's address, and `recv_from`
+//! says who answered. UDP never tells you whether anyone is listening, so by default the
+//! client waits for a reply as long as it takes (a person types it); `--timeout 2` gives up
+//! after 2 seconds. `--connect` connects the socket first, so that an "ICMP port
+//! unreachable" from a closed port reaches us as `connection refused` (see the README).
+//!
+//! Run it:        cargo run -p udp-chat --bin udp-chat-client
+//! With a server: cargo run -p udp-chat --bin udp-chat-server     (in another terminal, first)
+//! You will see:  message: hello / reply from 127.0.0.1:9000: hi / message: ...
+//! Try:           no server, with --timeout 2:  no reply from 127.0.0.1:9000 within 2 s
+//!                no server, with --connect:    receive 127.0.0.1:9000: connection refused
+
+use std::io;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs, UdpSocket};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use netkit::{fail, prompt};
+use udp_chat::Encoding;
+
+/// The course's UDP chat client: send_to the server, recv_from its reply.
+#[derive(Parser)]
+#[command(version, about)]
+struct Args {
+    /// The server's address.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// The server's port.
+    #[arg(long, default_value_t = 9000)]
+    port: u16,
+    /// How text becomes bytes: utf-8, or gbk (the course's gb2312 chapter).
+    #[arg(long, value_enum, default_value_t = Encoding::Utf8)]
+    encoding: Encoding,
+    /// Give up when no reply came within SECS seconds (default: wait as long as it takes).
+    #[arg(long, value_name = "SECS", value_parser = seconds)]
+    timeout: Option<f64>,
+    /// connect() the UDP socket to the server, so that "port unreachable" is reported.
+    #[arg(long)]
+    connect: bool,
+}
+
+/// The course's `recvfrom(1024)`: the most one datagram can give us.
+const BUFFER: usize = 1024;
+
+fn main() -> ExitCode {
+    let Args {
+        host,
+        port,
+        encoding,
+        timeout,
+        connect,
+    } = Args::parse();
+
+    // Turn the name into an address once: every send_to names it again.
+    let server = match (host.as_str(), port).to_socket_addrs() {
+        Ok(mut addrs) => match addrs.next() {
+            Some(server) => server,
+            None => {
+                let none = io::Error::new(io::ErrorKind::NotFound, "no address found");
+                return fail("resolve", &host, &none);
+            }
+        },
+        Err(e) => return fail("resolve", &host, &e),
+    };
+
+    // socket(AF_INET, SOCK_DGRAM). Python's first sendto() on a fresh socket quietly binds
+    // it to 0.0.0.0 and a port the OS picks; std makes us say so. Port 0 = any free port:
+    // the server learns it from its recv_from and replies there.
+    let any = match server {
+        SocketAddr::V4(_) => SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)),
+        SocketAddr::V6(_) => SocketAddr::from((Ipv6Addr::UNSPECIFIED, 0)),
+    };
+    let socket = match UdpSocket::bind(any) {
+        Ok(socket) => socket,
+        Err(e) => return fail("bind", any, &e),
+    };
+
+    // settimeout(): from now on recv_from gives up after this long. Without it, a client
+    // whose server is gone (or whose datagram was lost) waits for ever: nothing in UDP
+    // will ever tell it.
+    if let Some(secs) = timeout {
+        if let Err(e) = socket.set_read_timeout(Some(Duration::from_secs_f64(secs))) {
+            return fail("set timeout", any, &e);
+        }
+    }
+
+    // connect() on a UDP socket sends nothing over the network: it records the peer in
+    // the kernel. After it, the kernel delivers to us only datagrams from that address,
+    // and, the point of the flag, an ICMP "port unreachable" that comes back for one of
+    // our datagrams is reported on this socket: the next recv (or send) fails with
+    // ECONNREFUSED. An unconnected socket can send to anyone, so the kernel does not pin
+    // such an error on it (see the README).
+    if connect {
+        if let Err(e) = socket.connect(server) {
+            return fail("connect", server, &e);
+        }
+    }
+
+    let mut buf = [0u8; BUFFER];
+    loop {
+        // The course: msg = input('请输入消息,回车发送: '). End of input ends the client.
+        let message = match prompt("message: ") {
+            Ok(Some(message)) => message,
+            Ok(None) => return ExitCode::SUCCESS,
+            Err(e) => return fail("read", "stdin", &e),
+        };
+
+        // sendto(msg, ip_port): one call, one datagram, addressed each time. Success only
+        // means the kernel sent it: nobody has to be listening. (A connected socket uses
+        // send(): it already knows where to.)
+        let bytes = encoding.encode(&message);
+        let sent = if connect {
+            socket.send(&bytes)
+        } else {
+            socket.send_to(&bytes, server)
+        };
+        if let Err(e) = sent {
+            return fail("send", server, &e);
+        }
+
+        // recvfrom(1024): wait for one datagram. It comes with the address it was sent
+        // from: UDP lets anyone send to our port, so that address is how we know who
+        // answered.
+        let (n, from) = match socket.recv_from(&mut buf) {
+            Ok(received) => received,
+            Err(e) if timed_out(&e) => {
+                let secs = timeout.unwrap_or_default();
+                eprintln!("no reply from {server} within {secs} s");
+                return ExitCode::from(1);
+            }
+            Err(e) => return fail("receive", server, &e),
+        };
+        println!("reply from {from}: {}", encoding.decode(&buf[..n]));
+        if n == buf.len() {
+            // std's recv_from cannot tell a datagram of exactly 1024 bytes from a longer
+            // one it cut (Linux would say so in recvmsg's MSG_TRUNC flag; see the README).
+            println!(
+                "(that datagram filled the whole {BUFFER}-byte buffer: anything after byte {BUFFER} was cut off and is lost)"
+            );
+        }
+    }
+}
+
+/// Did recv_from give up because of the read timeout? (Unix says WouldBlock, Windows
+/// says TimedOut.)
+fn timed_out(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
+/// `--timeout`: a number of seconds above 0 (`2`, `0.5`).
+fn seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(secs) if Duration::try_from_secs_f64(secs).is_ok_and(|d| !d.is_zero()) => Ok(secs),
+        _ => Err(format!("{text:?} is not a number of seconds above 0")),
+    }
+}
