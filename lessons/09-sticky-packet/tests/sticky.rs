@@ -1,0 +1,280 @@
+//! sticky-packet as a student runs it: the real server and client on a port the OS picks,
+//! raw test sockets on either side to pin the bytes, and the course's Python programs held
+//! to the same output.
+
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::Command;
+use std::thread;
+use std::time::Duration;
+
+use lesson_runner::{Finished, PATIENCE, Running, connect, read_to_close};
+
+const SERVER: &str = env!("CARGO_BIN_EXE_sticky-packet-server");
+const CLIENT: &str = env!("CARGO_BIN_EXE_sticky-packet-client");
+const PYTHON_SERVER: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/python/sticky_packet_server.py"
+);
+const PYTHON_CLIENT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/python/sticky_packet_client.py"
+);
+
+/// What the client prints: the course's `2 b'he'` and `b'llo,world'`.
+const OUTPUT: &str = "2 b'he'\nb'llo,world'\n";
+
+fn start_server() -> (Running, SocketAddr) {
+    let server = Running::start(SERVER, &["--port", "0"]).expect("start server");
+    let addr = server.wait_for_banner(PATIENCE).expect("banner");
+    (server, addr)
+}
+
+/// Run the Rust client against `addr` until it ends.
+fn run_client(addr: SocketAddr, extra: &[&str]) -> Finished {
+    let port = addr.port().to_string();
+    let mut args = vec!["--port", port.as_str()];
+    args.extend_from_slice(extra);
+    Running::start(CLIENT, &args)
+        .expect("start client")
+        .finish(PATIENCE)
+        .expect("client ends")
+}
+
+/// A python3 command for one of the course's programs, or `None` (skip).
+fn python(script: &str, args: &[&str]) -> Option<Command> {
+    let mut command = Command::new(lesson_runner::python3()?);
+    command
+        .arg(script)
+        .args(args)
+        .env("PYTHONIOENCODING", "utf-8");
+    Some(command)
+}
+
+/// A raw test server: accept one client, run `talk` on the connection, then close it.
+fn raw_server(talk: impl FnOnce(&mut TcpStream) + Send + 'static) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind test listener");
+    let addr = listener.local_addr().expect("local addr");
+    thread::spawn(move || {
+        if let Ok((mut conn, _)) = listener.accept() {
+            conn.set_write_timeout(Some(PATIENCE)).expect("timeout");
+            talk(&mut conn);
+        }
+    });
+    addr
+}
+
+fn assert_exit(done: &Finished, code: i32, stdout: &str, stderr: &str) {
+    assert_eq!(done.code(), code, "{done:?}");
+    assert_eq!(done.stdout, stdout);
+    assert_eq!(done.stderr, stderr);
+}
+
+#[test]
+fn the_course_demo_he_then_llo_world() {
+    let (server, addr) = start_server();
+    let done = run_client(addr, &[]);
+    assert_exit(&done, 0, OUTPUT, "");
+    // The server says what it did for that client.
+    let printed = server
+        .wait_for_stdout("closed\n", PATIENCE)
+        .expect("server line");
+    let line = printed.lines().nth(1).expect("second line");
+    assert!(
+        line.starts_with("127.0.0.1:") && line.ends_with(": wrote b'hello,' then b'world', closed"),
+        "{printed}"
+    );
+}
+
+#[test]
+fn the_server_serves_clients_one_after_another() {
+    let (server, addr) = start_server();
+    for _ in 0..3 {
+        assert_exit(&run_client(addr, &[]), 0, OUTPUT, "");
+    }
+    // The server is sequential: by the time a fourth connection has been served, it has
+    // printed its line for the third.
+    let mut fourth = connect(addr).expect("connect");
+    assert_eq!(read_to_close(&mut fourth).expect("read"), b"hello,world");
+    let printed = server.stdout();
+    let served = printed
+        .lines()
+        .filter(|l| l.ends_with(": wrote b'hello,' then b'world', closed"));
+    assert!(served.count() >= 3, "{printed}");
+    assert!(server.stderr().is_empty(), "{}", server.stderr());
+}
+
+#[test]
+fn the_server_writes_exactly_hello_comma_world_and_closes() {
+    let (_server, addr) = start_server();
+    let mut stream = connect(addr).expect("connect");
+    // Read until the server closes: the two writes, as one stream of 11 bytes.
+    assert_eq!(read_to_close(&mut stream).expect("read"), b"hello,world");
+}
+
+#[test]
+fn two_raw_writes_back_to_back_read_as_he_and_llo_world() {
+    let addr = raw_server(|conn| {
+        conn.write_all(b"hello,").expect("write 1");
+        conn.write_all(b"world").expect("write 2");
+    });
+    assert_exit(&run_client(addr, &[]), 0, OUTPUT, "");
+}
+
+#[test]
+fn the_client_waits_for_the_second_write_instead_of_guessing() {
+    // The second write comes well after the first (the pause makes the two writes
+    // separate on the wire; nothing waits on it). A client that read at once would get
+    // `he` and `llo,` only; peeking until 11 bytes are here gives the course's output.
+    let addr = raw_server(|conn| {
+        conn.write_all(b"hello,").expect("write 1");
+        thread::sleep(Duration::from_millis(300));
+        conn.write_all(b"world").expect("write 2");
+    });
+    assert_exit(&run_client(addr, &[]), 0, OUTPUT, "");
+}
+
+#[test]
+fn one_single_write_reads_the_same_way() {
+    // The reader cannot tell one write of 11 bytes from two writes: same output.
+    let addr = raw_server(|conn| conn.write_all(b"hello,world").expect("write"));
+    assert_exit(&run_client(addr, &[]), 0, OUTPUT, "");
+}
+
+#[test]
+fn a_server_that_closes_before_sending_is_one_line_and_exit_1() {
+    let addr = raw_server(|_conn| {});
+    let done = run_client(addr, &[]);
+    assert_exit(
+        &done,
+        1,
+        "",
+        &format!("receive {addr}: the server closed after 0 of 11 bytes\n"),
+    );
+}
+
+#[test]
+fn a_server_that_sends_only_part_is_one_line_after_the_timeout() {
+    // peek cannot see a close while bytes are waiting, so this ends at the deadline.
+    let addr = raw_server(|conn| conn.write_all(b"hello,").expect("write"));
+    let done = run_client(addr, &["--timeout", "1"]);
+    assert_exit(
+        &done,
+        1,
+        "",
+        &format!("receive {addr}: only 6 of 11 bytes arrived within 1 s: b'hello,'\n"),
+    );
+}
+
+#[test]
+fn a_silent_server_is_one_line_after_the_timeout() {
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    // Keep the connection open, silent, until the test is over.
+    let addr = raw_server(move |_conn| {
+        let _ = done_rx.recv_timeout(PATIENCE);
+    });
+    let done = run_client(addr, &["--timeout", "1"]);
+    drop(done_tx);
+    assert_exit(
+        &done,
+        1,
+        "",
+        &format!("receive {addr}: nothing arrived within 1 s\n"),
+    );
+}
+
+#[test]
+fn connection_refused_is_one_line_and_exit_1() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    drop(listener);
+    let done = run_client(addr, &[]);
+    assert_exit(
+        &done,
+        1,
+        "",
+        &format!("connect {addr}: connection refused\n"),
+    );
+}
+
+#[test]
+fn a_timeout_of_zero_is_a_usage_error() {
+    let done = Running::start(CLIENT, &["--timeout", "0"])
+        .expect("start client")
+        .finish(PATIENCE)
+        .expect("client ends");
+    assert_eq!(done.code(), 2, "{done:?}");
+}
+
+#[test]
+fn a_port_in_use_is_one_line_and_exit_1() {
+    let taken = TcpListener::bind("127.0.0.1:0").expect("bind test listener");
+    let port = taken.local_addr().expect("local addr").port();
+    let done = Running::start(SERVER, &["--port", &port.to_string()])
+        .expect("start server")
+        .finish(PATIENCE)
+        .expect("server ends");
+    assert_exit(
+        &done,
+        1,
+        "",
+        &format!(
+            "bind 127.0.0.1:{port}: address already in use \
+             (another program is using that port: stop it, or pass --port 0)\n"
+        ),
+    );
+}
+
+#[test]
+fn the_python_client_against_the_rust_server_prints_the_same() {
+    let Some(mut command) = python(PYTHON_CLIENT, &[]) else {
+        return;
+    };
+    let (_server, addr) = start_server();
+    command.args(["--port", &addr.port().to_string()]);
+    let done = Running::spawn(command)
+        .expect("start python client")
+        .finish(PATIENCE)
+        .expect("python client ends");
+    assert_exit(&done, 0, OUTPUT, "");
+}
+
+#[test]
+fn the_rust_client_against_the_python_server_prints_the_same() {
+    let Some(command) = python(PYTHON_SERVER, &["--port", "0"]) else {
+        return;
+    };
+    let server = Running::spawn(command).expect("start python server");
+    let addr = server.wait_for_banner(PATIENCE).expect("python banner");
+    assert_exit(&run_client(addr, &[]), 0, OUTPUT, "");
+    // The Python server writes the same 11 bytes and prints the same kind of line.
+    let mut stream = connect(addr).expect("connect");
+    assert_eq!(read_to_close(&mut stream).expect("read"), b"hello,world");
+    let printed = server
+        .wait_for_stdout("closed\n", PATIENCE)
+        .expect("python server line");
+    let line = printed.lines().nth(1).expect("second line");
+    assert!(
+        line.ends_with(": wrote b'hello,' then b'world', closed"),
+        "{printed}"
+    );
+}
+
+#[test]
+fn the_python_client_reports_a_closed_server_the_same_way() {
+    let Some(mut command) = python(PYTHON_CLIENT, &[]) else {
+        return;
+    };
+    let addr = raw_server(|_conn| {});
+    command.args(["--port", &addr.port().to_string()]);
+    let done = Running::spawn(command)
+        .expect("start python client")
+        .finish(PATIENCE)
+        .expect("python client ends");
+    assert_exit(
+        &done,
+        1,
+        "",
+        &format!("receive {addr}: the server closed after 0 of 11 bytes\n"),
+    );
+}
