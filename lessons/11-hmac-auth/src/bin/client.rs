@@ -1,0 +1,128 @@
+//! hmac-auth-client: prove to the server that we know the shared key, without sending it
+//! (the course's 验证客户端链接的合法性, the client's side).
+//!
+//! Connect; read the server's 32-byte challenge; answer with the lowercase hex of
+//! HMAC-SHA256(key, challenge) (64 ASCII bytes); send the message; close. The server says
+//! nothing back, as in the course, so this client cannot know whether it was let in: the
+//! verdict is printed by the server only.
+//!
+//! Run it:        cargo run -p hmac-auth --bin hmac-auth-client -- --key secret
+//! With a server: cargo run -p hmac-auth --bin hmac-auth-server -- --key secret   (first)
+//! You will see:  challenge: 5f1c...(64 hex digits) / answer: 9a0e... / sent: upload
+//! Try:           --key wrong (the server prints `illegal connection`), --message "hi there"
+
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::process::ExitCode;
+
+use clap::Parser;
+use hmac::{Hmac, KeyInit, Mac};
+use netkit::fail;
+use sha2::Sha256;
+
+/// The client's side of the course's check: answer the challenge, then send a message.
+#[derive(Parser)]
+#[command(version, about)]
+struct Args {
+    /// The server's address.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// The server's port.
+    #[arg(long, default_value_t = 9000)]
+    port: u16,
+    /// The shared secret. Without it, the environment variable HMAC_AUTH_KEY; without
+    /// that, a demo key (with a warning).
+    #[arg(long)]
+    key: Option<String>,
+    /// What to send once the challenge is answered.
+    #[arg(long, default_value = "upload")]
+    message: String,
+}
+
+/// HMAC with SHA-256: the course's `hmac.new(key, msg, 'sha256')`.
+type HmacSha256 = Hmac<Sha256>;
+
+/// How many bytes the server's challenge has: the course's `os.urandom(32)`.
+const CHALLENGE_LEN: usize = 32;
+/// The same demo key as the server's, so the two work together without setup.
+const DEMO_KEY: &str = "hmac-auth demo key (not a secret)";
+
+fn main() -> ExitCode {
+    let Args {
+        host,
+        port,
+        key,
+        message,
+    } = Args::parse();
+    let key = choose_key(key);
+    let addr = format!("{host}:{port}");
+
+    // socket() + connect().
+    let mut stream = match TcpStream::connect((host.as_str(), port)) {
+        Ok(stream) => stream,
+        Err(e) => return fail("connect", &addr, &e),
+    };
+
+    // The challenge: exactly 32 bytes. read_exact keeps reading until all have come, as
+    // TCP may deliver them in pieces. A server that closes before sending them all is not
+    // the server we expect: one line, exit 1.
+    let mut challenge = [0u8; CHALLENGE_LEN];
+    if let Err(e) = stream.read_exact(&mut challenge) {
+        let e = if e.kind() == io::ErrorKind::UnexpectedEof {
+            io::Error::new(e.kind(), "the server closed before sending 32 bytes")
+        } else {
+            e
+        };
+        return fail("receive challenge from", &addr, &e);
+    }
+    println!("challenge: {}", hex::encode(challenge));
+
+    // The answer: HMAC-SHA256 of the challenge under our key, as lowercase hex, which is
+    // what Python's hmac.new(key, challenge, 'sha256').hexdigest() gives. Only someone
+    // with the key can compute it; the key itself is never sent.
+    let mut mac = match HmacSha256::new_from_slice(&key) {
+        Ok(mac) => mac,
+        Err(_) => {
+            // HMAC takes keys of any length; this cannot happen, but it is not a panic.
+            eprintln!("hmac: the key was refused");
+            return ExitCode::from(1);
+        }
+    };
+    mac.update(&challenge);
+    let answer = hex::encode(mac.finalize().into_bytes());
+    // send() the 64 hex digits. The server reads exactly 64 bytes, so it does not matter
+    // whether TCP delivers them together with the message that follows.
+    if let Err(e) = stream.write_all(answer.as_bytes()) {
+        return fail("send answer to", &addr, &e);
+    }
+    println!("answer: {answer}");
+
+    // Then the message. A server that rejected us has closed by now or soon will; we
+    // cannot tell, because it sends no verdict (the course's server doesn't either).
+    if let Err(e) = stream.write_all(message.as_bytes()) {
+        return fail("send message to", &addr, &e);
+    }
+    println!("sent: {message}");
+
+    // close(): the server's read of the message ends here if it had not already.
+    drop(stream);
+    ExitCode::SUCCESS
+}
+
+/// The key: --key, else HMAC_AUTH_KEY (if set and not empty), else the demo key with a
+/// warning on stderr.
+fn choose_key(flag: Option<String>) -> Vec<u8> {
+    if let Some(key) = flag {
+        return key.into_bytes();
+    }
+    // Read by hand (clap's `env` feature is not enabled in this workspace). The bytes are
+    // taken as they are, even if they are not UTF-8.
+    if let Some(key) = std::env::var_os("HMAC_AUTH_KEY").filter(|k| !k.is_empty()) {
+        return key.into_encoded_bytes();
+    }
+    eprintln!(
+        "warning: no --key and no HMAC_AUTH_KEY: using the demo key {DEMO_KEY:?}, which \
+         everyone who has this program knows; pass the same --key to server and client"
+    );
+    DEMO_KEY.as_bytes().to_vec()
+}

@@ -1,0 +1,236 @@
+//! hmac-auth-server: let in only clients that know the shared key, without the key
+//! ever crossing the network (the course's 验证客户端链接的合法性).
+//!
+//! For each client: send 32 fresh random bytes (the challenge); read the client's answer,
+//! which must be the lowercase hex of HMAC-SHA256(key, challenge): 64 ASCII bytes; check it
+//! in constant time; if it is right, read the client's message and print
+//! `legal connection from ADDR: MESSAGE`, otherwise print `illegal connection from ADDR`
+//! and the reason. Then close. Nothing is sent back: the course's client expects no verdict.
+//! Each client gets its own thread and `--handshake-timeout` seconds per read, so a client
+//! that says nothing is dropped and never holds up the others.
+//!
+//! Run it:        cargo run -p hmac-auth --bin hmac-auth-server -- --key secret
+//! Then, in another terminal:
+//!                cargo run -p hmac-auth --bin hmac-auth-client -- --key secret
+//!                cargo run -p hmac-auth --bin hmac-auth-client -- --key wrong
+//! You will see:  listening on 127.0.0.1:9000 / legal connection from 127.0.0.1:51234: upload /
+//!                illegal connection from 127.0.0.1:51236 (wrong answer: ...)
+//! Try:           nc 127.0.0.1 9000   (32 bytes of noise arrive; say nothing: dropped after 5 s)
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use clap::Parser;
+use hmac::{Hmac, KeyInit, Mac};
+use netkit::{banner, error_line, fail};
+use rand::TryRng;
+use rand::rngs::SysRng;
+use sha2::Sha256;
+
+/// The server's side of the course's client check: a random challenge, an HMAC answer.
+#[derive(Parser)]
+#[command(version, about)]
+struct Args {
+    /// Address to listen on (0.0.0.0 lets other machines connect).
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// Port to listen on (0 asks the OS for a free one).
+    #[arg(long, default_value_t = 9000)]
+    port: u16,
+    /// The shared secret. Without it, the environment variable HMAC_AUTH_KEY; without
+    /// that, a demo key (with a warning). A key on the command line is visible to other
+    /// users of the machine (ps); the environment variable is not.
+    #[arg(long)]
+    key: Option<String>,
+    /// Seconds the server waits for each read of a client's answer and message before it
+    /// drops the client.
+    #[arg(long, value_name = "SECS", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    handshake_timeout: u64,
+}
+
+/// HMAC with SHA-256: the course's `hmac.new(key, msg, 'sha256')`.
+type HmacSha256 = Hmac<Sha256>;
+
+/// How many random bytes a challenge has: the course's `os.urandom(32)`.
+const CHALLENGE_LEN: usize = 32;
+/// How long the answer is: SHA-256 gives 32 bytes, and hex writes each as 2 digits.
+const ANSWER_LEN: usize = 64;
+/// The most of the message we read: the course's `recv(1024)`.
+const MESSAGE_MAX: usize = 1024;
+/// Used when neither --key nor HMAC_AUTH_KEY gives a key. Everyone who can read this
+/// file knows it, so it proves nothing; it only lets the demo run without setup.
+const DEMO_KEY: &str = "hmac-auth demo key (not a secret)";
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let key = choose_key(args.key);
+    let timeout = Duration::from_secs(args.handshake_timeout);
+    let (host, port) = (args.host, args.port);
+
+    // socket() + bind() + listen(): the same as every server so far.
+    let listener = match TcpListener::bind((host.as_str(), port)) {
+        Ok(listener) => listener,
+        Err(e) => return fail("bind", format_args!("{host}:{port}"), &e),
+    };
+    let local = match listener.local_addr() {
+        Ok(local) => local,
+        Err(e) => return fail("bind", format_args!("{host}:{port}"), &e),
+    };
+    if let Err(e) = banner(local) {
+        return fail("print", "stdout", &e);
+    }
+
+    // The key is shared by every connection's thread; Arc lets them all hold it.
+    let key: Arc<[u8]> = key.into();
+    loop {
+        // accept() hands us the next client. An error here concerns that one client
+        // (it may have given up already): report it and go on accepting.
+        let (stream, peer) = match listener.accept() {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                eprintln!("{}", error_line("accept", local, &e));
+                continue;
+            }
+        };
+        // A thread per connection: while one client is slow to answer, or never answers,
+        // the next one is already being served on its own thread.
+        let key = Arc::clone(&key);
+        let spawned = thread::Builder::new()
+            .name(format!("client {peer}"))
+            .spawn(move || serve(stream, peer, &key, timeout));
+        if let Err(e) = spawned {
+            // Out of threads or memory: this client is dropped (closing its socket), the
+            // server keeps going.
+            eprintln!("{}", error_line("start a thread for", peer, &e));
+        }
+    }
+}
+
+/// The key: --key, else HMAC_AUTH_KEY (if set and not empty), else the demo key with a
+/// warning on stderr.
+fn choose_key(flag: Option<String>) -> Vec<u8> {
+    if let Some(key) = flag {
+        return key.into_bytes();
+    }
+    // Read by hand (clap's `env` feature is not enabled in this workspace). The bytes are
+    // taken as they are, even if they are not UTF-8.
+    if let Some(key) = std::env::var_os("HMAC_AUTH_KEY").filter(|k| !k.is_empty()) {
+        return key.into_encoded_bytes();
+    }
+    eprintln!(
+        "warning: no --key and no HMAC_AUTH_KEY: using the demo key {DEMO_KEY:?}, which \
+         everyone who has this program knows; pass the same --key to server and client"
+    );
+    DEMO_KEY.as_bytes().to_vec()
+}
+
+/// One connection, on its own thread: challenge, answer, verdict, message. Prints the
+/// verdict; an I/O error is reported on stderr and ends only this connection.
+fn serve(mut stream: TcpStream, peer: SocketAddr, key: &[u8], timeout: Duration) {
+    // The deadline: every read on this socket gives up after `timeout` with an error
+    // (WouldBlock or TimedOut) instead of waiting forever for a client that says nothing,
+    // so a silent client is dropped after `timeout`. It bounds each wait for bytes, not
+    // the whole handshake: a client that trickles a byte just inside every timeout keeps
+    // its own connection open longer, but it only ever occupies its own thread.
+    if let Err(e) = stream.set_read_timeout(Some(timeout)) {
+        eprintln!("{}", error_line("set timeout for", peer, &e));
+        return;
+    }
+
+    // The challenge: 32 bytes from the operating system's random source (getrandom on
+    // Linux), the course's os.urandom(32). Fresh for every connection, so an answer
+    // recorded from one connection is worthless on the next: it answers another question.
+    let mut challenge = [0u8; CHALLENGE_LEN];
+    if let Err(e) = SysRng.try_fill_bytes(&mut challenge) {
+        eprintln!(
+            "{}",
+            error_line("random challenge for", peer, &io::Error::other(e))
+        );
+        return;
+    }
+    // send(): write_all until the kernel has all 32 bytes.
+    if let Err(e) = stream.write_all(&challenge) {
+        eprintln!("{}", error_line("send challenge to", peer, &e));
+        return;
+    }
+
+    // The answer: exactly 64 bytes, however the client's writes were split on the way.
+    // read_exact keeps reading until the buffer is full. The buffer has a fixed size, so
+    // a client that sends 5,000 bytes makes us read 64 of them and no more: nothing is
+    // allocated according to what a client sends.
+    let mut answer = [0u8; ANSWER_LEN];
+    if let Err(e) = stream.read_exact(&mut answer) {
+        // read_exact says UnexpectedEof when the client closed before 64 bytes.
+        let why = match e.kind() {
+            io::ErrorKind::UnexpectedEof => String::from("closed before a full answer"),
+            _ => why_no_bytes("answer", &e, timeout),
+        };
+        println!("illegal connection from {peer} ({why})");
+        return; // dropping the stream closes the connection
+    }
+
+    // The answer is text: 64 hex digits. Turn it back into the 32 bytes it stands for.
+    // Anything else (a `z`, a space, a newline) is a failed attempt, not an error.
+    let mut digest = [0u8; ANSWER_LEN / 2];
+    if hex::decode_to_slice(answer, &mut digest).is_err() {
+        println!("illegal connection from {peer} (answer is not 64 hex digits)");
+        return;
+    }
+
+    // What the answer should be: HMAC-SHA256(key, challenge). A client can compute this
+    // only if it has the key; the key itself never crosses the network.
+    let mut mac = match HmacSha256::new_from_slice(key) {
+        Ok(mac) => mac,
+        Err(_) => {
+            // HMAC takes keys of any length; this cannot happen, but it is not a panic.
+            eprintln!("hmac: the key was refused");
+            return;
+        }
+    };
+    mac.update(&challenge);
+    // verify_slice compares in constant time: it looks at every byte whether or not an
+    // earlier one differed. `==` stops at the first difference, and how long it took
+    // would tell an attacker how many leading bytes of a guess were right.
+    if mac.verify_slice(&digest).is_err() {
+        println!(
+            "illegal connection from {peer} (wrong answer: not the HMAC of this challenge with our key)"
+        );
+        return;
+    }
+
+    // Legal: now the client's message. One read of at most 1024 bytes, the course's
+    // recv(1024): it returns whatever has arrived, which for a short message sent in one
+    // write is all of it. (A long one could arrive in pieces; lesson 10 frames messages
+    // for that.) 0 bytes means the client closed without a message.
+    let mut message = [0u8; MESSAGE_MAX];
+    let n = match stream.read(&mut message) {
+        Ok(n) => n,
+        Err(e) => {
+            // Still a legal client: say so, and why there is no message.
+            println!("legal connection from {peer}: ");
+            eprintln!("{peer}: {}", why_no_bytes("message", &e, timeout));
+            return;
+        }
+    };
+    println!(
+        "legal connection from {peer}: {}",
+        String::from_utf8_lossy(&message[..n])
+    );
+    // close(): the end of this function drops the stream. The client gets no verdict.
+}
+
+/// Why a read on a client's socket failed, in words: the read timeout, or the OS's cause.
+fn why_no_bytes(what: &str, e: &io::Error, timeout: Duration) -> String {
+    match e.kind() {
+        // The read timeout shows up as WouldBlock on Unix, TimedOut on Windows.
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
+            format!("no {what} within {}s", timeout.as_secs())
+        }
+        _ => format!("receive {what}: {}", netkit::cause(e)),
+    }
+}
