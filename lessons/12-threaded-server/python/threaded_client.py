@@ -1,0 +1,31 @@
+"""The course's client for the thread-per-connection server: print the welcome, send
+Alice, Bob and Jack (printing each reply), then `exit`.
+
+Run it:  python3 lessons/12-threaded-server/python/threaded_client.py --port 9999
+(--host and --port are added so tests can point it at any server.)
+"""
+import argparse
+import socket
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--host', default='127.0.0.1')
+    parser.add_argument('--port', type=int, default=9999)
+    args = parser.parse_args()
+
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # Establish the connection:
+    s.connect((args.host, args.port))
+    # Receive the welcome message:
+    print(s.recv(1024).decode('utf-8'))
+    for data in [b'Alice', b'Bob', b'Jack']:
+        # Send a name:
+        s.send(data)
+        print(s.recv(1024).decode('utf-8'))
+    s.send(b'exit')
+    s.close()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,456 @@
+//! threaded-server and threaded-client as a student runs them: real processes, real
+//! sockets, the course's Python programs on the other side where it counts.
+
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::Instant;
+
+use lesson_runner::{PATIENCE, Running, connect, python3, read_at_least, read_to_close};
+use socket2::{Domain, Socket, Type};
+
+const SERVER: &str = env!("CARGO_BIN_EXE_threaded-server");
+const CLIENT: &str = env!("CARGO_BIN_EXE_threaded-client");
+
+/// What the course's client prints, and ours with its default names.
+const TRANSCRIPT: &str = "Welcome\nHello, Alice!\nHello, Bob!\nHello, Jack!\n";
+
+/// Start the Rust server on a free port with these extra arguments.
+fn server(extra: &[&str]) -> (Running, SocketAddr) {
+    let mut args = vec!["--port", "0"];
+    args.extend_from_slice(extra);
+    let run = Running::start(SERVER, &args).expect("start threaded-server");
+    let addr = run.wait_for_banner(PATIENCE).expect("server banner");
+    (run, addr)
+}
+
+/// An address where nothing listens, kept that way for the whole test: a socket bound
+/// there but not listening, and without SO_REUSEADDR, so no other test can bind the port
+/// meanwhile (as could happen to a port that was only freed). A connect is refused.
+fn refusing_addr() -> (Socket, SocketAddr) {
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+    let any_port = SocketAddr::from(([127, 0, 0, 1], 0));
+    socket.bind(&any_port.into()).expect("bind");
+    let addr = socket
+        .local_addr()
+        .expect("local addr")
+        .as_socket()
+        .expect("an inet address");
+    (socket, addr)
+}
+
+fn python_file(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("python")
+        .join(name)
+}
+
+/// Read until `want.len()` bytes have come (or the peer closed) and compare.
+fn expect(stream: &mut TcpStream, want: &[u8]) {
+    let got = read_at_least(stream, want.len()).expect("read from the server");
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        String::from_utf8_lossy(want),
+        "bytes from the server"
+    );
+}
+
+/// One whole conversation over a raw socket: Welcome, each name and its reply, exit, and
+/// then the server closes.
+fn converse(addr: SocketAddr, names: &[&str]) {
+    let mut stream = connect(addr).expect("connect");
+    expect(&mut stream, b"Welcome");
+    for name in names {
+        stream.write_all(name.as_bytes()).expect("send name");
+        expect(&mut stream, format!("Hello, {name}!").as_bytes());
+    }
+    stream.write_all(b"exit").expect("send exit");
+    assert_eq!(read_to_close(&mut stream).expect("server closes"), b"");
+}
+
+#[test]
+fn the_wire_and_the_server_log_for_one_client() {
+    let (run, addr) = server(&["--work-ms", "0"]);
+    let mut stream = connect(addr).expect("connect");
+    let me = stream.local_addr().expect("local addr");
+    expect(&mut stream, b"Welcome");
+    stream.write_all(b"Alice").expect("send");
+    expect(&mut stream, b"Hello, Alice!");
+    // Not UTF-8: shown lossily, never a crash.
+    stream.write_all(b"\xff\xfe").expect("send");
+    expect(&mut stream, "Hello, \u{fffd}\u{fffd}!".as_bytes());
+    stream.write_all(b"exit").expect("send exit");
+    assert_eq!(read_to_close(&mut stream).expect("server closes"), b"");
+
+    let log = run
+        .wait_for_stdout("disconnected (0 connected)", PATIENCE)
+        .expect("disconnect logged");
+    assert_eq!(
+        log,
+        format!(
+            "listening on {addr}\nclient {me} connected (1 connected)\n\
+             client {me} disconnected (0 connected)\n"
+        )
+    );
+    assert_eq!(run.stderr(), "");
+}
+
+#[test]
+fn the_course_python_client_gets_the_course_transcript() {
+    let Some(python) = python3() else { return };
+    let (run, addr) = server(&["--work-ms", "0"]);
+    let port = addr.port().to_string();
+    let script = python_file("threaded_client.py");
+    let client = Running::start(
+        &python,
+        &[script.as_os_str(), "--port".as_ref(), port.as_ref()],
+    )
+    .expect("start python client");
+    let done = client.finish(PATIENCE).expect("python client ends");
+    assert_eq!(done.code(), 0, "{}", done.stderr);
+    assert_eq!(done.stdout, TRANSCRIPT);
+    assert_eq!(done.stderr, "");
+    run.wait_for_stdout("disconnected (0 connected)", PATIENCE)
+        .expect("server saw the exit");
+}
+
+#[test]
+fn the_rust_client_against_the_course_python_server() {
+    let Some(python) = python3() else { return };
+    let script = python_file("threaded_server.py");
+    let server = Running::start(
+        &python,
+        &[
+            script.as_os_str(),
+            "--port".as_ref(),
+            "0".as_ref(),
+            "--work-ms".as_ref(),
+            "0".as_ref(),
+        ],
+    )
+    .expect("start python server");
+    let addr = server.wait_for_banner(PATIENCE).expect("python banner");
+    let port = addr.port().to_string();
+
+    let done = Running::start(CLIENT, &["--port", &port])
+        .expect("start client")
+        .finish(PATIENCE)
+        .expect("client ends");
+    assert_eq!(done.code(), 0, "{}", done.stderr);
+    assert_eq!(done.stdout, TRANSCRIPT);
+
+    // Names given on the command line go out one message each.
+    let done = Running::start(CLIENT, &["--port", &port, "张三", "Mary Ann"])
+        .expect("start client")
+        .finish(PATIENCE)
+        .expect("client ends");
+    assert_eq!(done.code(), 0, "{}", done.stderr);
+    assert_eq!(done.stdout, "Welcome\nHello, 张三!\nHello, Mary Ann!\n");
+    server
+        .wait_for_stdout("Connection from", PATIENCE)
+        .expect("python server saw a client leave");
+}
+
+#[test]
+fn the_rust_client_against_the_rust_server() {
+    let (run, addr) = server(&["--work-ms", "0"]);
+    let done = Running::start(CLIENT, &["--port", &addr.port().to_string()])
+        .expect("start client")
+        .finish(PATIENCE)
+        .expect("client ends");
+    assert_eq!(done.code(), 0, "{}", done.stderr);
+    assert_eq!(done.stdout, TRANSCRIPT);
+    assert_eq!(done.stderr, "");
+    run.wait_for_stdout("disconnected (0 connected)", PATIENCE)
+        .expect("server saw the exit");
+}
+
+#[test]
+fn a_burst_of_300_clients_is_served_in_full() {
+    const CLIENTS: usize = 300;
+    let (run, addr) = server(&["--work-ms", "0"]);
+    // Every thread waits at the barrier, so all 300 connect in the same instant.
+    let start = Arc::new(Barrier::new(CLIENTS));
+    let threads: Vec<_> = (0..CLIENTS)
+        .map(|i| {
+            let start = Arc::clone(&start);
+            thread::spawn(move || -> Result<SocketAddr, String> {
+                start.wait();
+                // connect() sets a read timeout: a client stalled in the accept queue
+                // fails instead of hanging the test.
+                let mut stream = connect(addr).map_err(|e| format!("client {i}: connect: {e}"))?;
+                let me = stream
+                    .local_addr()
+                    .map_err(|e| format!("client {i}: local addr: {e}"))?;
+                let name = format!("client{i}");
+                let want = format!("Hello, {name}!");
+                let welcome = read_at_least(&mut stream, 7)
+                    .map_err(|e| format!("client {i}: welcome: {e}"))?;
+                stream
+                    .write_all(name.as_bytes())
+                    .map_err(|e| format!("client {i}: send: {e}"))?;
+                let reply = read_at_least(&mut stream, want.len())
+                    .map_err(|e| format!("client {i}: reply: {e}"))?;
+                stream
+                    .write_all(b"exit")
+                    .map_err(|e| format!("client {i}: exit: {e}"))?;
+                if welcome != b"Welcome" || reply != want.as_bytes() {
+                    return Err(format!(
+                        "client {i}: got {:?} and {:?}",
+                        String::from_utf8_lossy(&welcome),
+                        String::from_utf8_lossy(&reply)
+                    ));
+                }
+                // The server closes after exit.
+                let rest =
+                    read_to_close(&mut stream).map_err(|e| format!("client {i}: close: {e}"))?;
+                if !rest.is_empty() {
+                    return Err(format!("client {i}: more after exit: {rest:?}"));
+                }
+                Ok(me)
+            })
+        })
+        .collect();
+    let mut served = Vec::new();
+    let mut failures = Vec::new();
+    for t in threads {
+        match t.join() {
+            Ok(Ok(me)) => served.push(me),
+            Ok(Err(e)) => failures.push(e),
+            Err(_) => failures.push(String::from("a client thread panicked")),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {CLIENTS} clients failed: {:?}",
+        failures.len(),
+        &failures[..failures.len().min(5)]
+    );
+    // Every client said exit, and the server logged each one leaving.
+    for me in &served {
+        run.wait_for_stdout(&format!("client {me} disconnected ("), PATIENCE)
+            .expect("disconnect logged");
+    }
+    let log = run.stdout();
+    assert_eq!(log.matches(" connected (").count(), CLIENTS);
+    assert_eq!(log.matches(" disconnected (").count(), CLIENTS);
+    assert_eq!(run.stderr(), "");
+}
+
+#[test]
+fn max_clients_turns_one_too_many_away_and_serves_after() {
+    let (run, addr) = server(&["--work-ms", "0", "--max-clients", "1"]);
+    let mut first = connect(addr).expect("first connects");
+    expect(&mut first, b"Welcome");
+
+    // The second gets one line and the server closes it.
+    let mut second = connect(addr).expect("second connects");
+    let second_addr = second.local_addr().expect("local addr");
+    assert_eq!(
+        read_to_close(&mut second).expect("busy, closed"),
+        b"server busy\n"
+    );
+    run.wait_for_stdout(
+        &format!("client {second_addr} refused: server busy (1 connected, --max-clients 1)"),
+        PATIENCE,
+    )
+    .expect("refusal logged");
+
+    // The Rust client says so on stderr and exits 1.
+    let done = Running::start(CLIENT, &["--port", &addr.port().to_string()])
+        .expect("start client")
+        .finish(PATIENCE)
+        .expect("client ends");
+    assert_eq!(done.code(), 1);
+    assert_eq!(done.stdout, "");
+    assert_eq!(
+        done.stderr,
+        format!("welcome {addr}: server busy (it has as many clients as it takes; try later)\n")
+    );
+
+    // The first client was not disturbed, and once it leaves there is room again.
+    first.write_all(b"Alice").expect("send");
+    expect(&mut first, b"Hello, Alice!");
+    first.write_all(b"exit").expect("exit");
+    assert_eq!(read_to_close(&mut first).expect("closed"), b"");
+    run.wait_for_stdout("disconnected (0 connected)", PATIENCE)
+        .expect("first gone");
+    converse(addr, &["Bob"]);
+}
+
+#[test]
+fn a_client_that_vanishes_is_logged_and_the_server_goes_on() {
+    let (run, addr) = server(&["--work-ms", "200"]);
+
+    // Reads the welcome, then closes without `exit`: the server's read returns 0.
+    let mut gone = connect(addr).expect("connect");
+    let gone_addr = gone.local_addr().expect("local addr");
+    expect(&mut gone, b"Welcome");
+    drop(gone);
+    run.wait_for_stdout(
+        &format!("client {gone_addr} disconnected (0 connected)"),
+        PATIENCE,
+    )
+    .expect("disconnect logged");
+
+    // Sends a name and closes before the reply: the server's reply goes to a closed
+    // socket. Whatever the kernel reports, the count goes back and nothing crashes.
+    let mut rude = connect(addr).expect("connect");
+    let rude_addr = rude.local_addr().expect("local addr");
+    expect(&mut rude, b"Welcome");
+    rude.write_all(b"Alice").expect("send");
+    drop(rude);
+    run.wait_for_stdout(
+        &format!("client {rude_addr} disconnected (0 connected)"),
+        PATIENCE,
+    )
+    .expect("disconnect logged");
+
+    // Still serving.
+    converse(addr, &["Bob"]);
+    run.wait_for_stdout("disconnected (0 connected)\n", PATIENCE)
+        .expect("served");
+    assert!(!run.stderr().contains("panicked"), "{}", run.stderr());
+}
+
+#[test]
+fn three_slow_clients_are_served_side_by_side() {
+    let (run, addr) = server(&["--work-ms", "200"]);
+    // All three get their welcome before any of them says anything. A server that
+    // served clients one after another could not do that: the second welcome would wait
+    // until the first client said exit.
+    let mut streams: Vec<TcpStream> = (0..3)
+        .map(|_| {
+            let mut stream = connect(addr).expect("connect");
+            expect(&mut stream, b"Welcome");
+            stream
+        })
+        .collect();
+    run.wait_for_stdout("(3 connected)", PATIENCE)
+        .expect("three at once");
+
+    let started = Instant::now();
+    let threads: Vec<_> = streams
+        .drain(..)
+        .enumerate()
+        .map(|(i, mut stream)| {
+            thread::spawn(move || {
+                for name in ["Alice", "Bob", "Jack"] {
+                    let name = format!("{name}{i}");
+                    stream.write_all(name.as_bytes()).expect("send");
+                    expect(&mut stream, format!("Hello, {name}!").as_bytes());
+                }
+                stream.write_all(b"exit").expect("exit");
+                assert_eq!(read_to_close(&mut stream).expect("closed"), b"");
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("client thread");
+    }
+    // For the curious (`cargo test -- --nocapture`); not asserted, a loaded machine may
+    // be slow. One after another it would be 9 × 200 ms.
+    eprintln!(
+        "three clients × three names at 200 ms: {:?}",
+        started.elapsed()
+    );
+
+    let log = run
+        .wait_for_stdout("disconnected (0 connected)", PATIENCE)
+        .expect("all gone");
+    let three = log.find("(3 connected)").expect("count reached 3");
+    let first_gone = log.find("disconnected").expect("a disconnect");
+    assert!(
+        three < first_gone,
+        "all three were connected before one left:\n{log}"
+    );
+}
+
+#[test]
+fn a_taken_port_is_one_line_and_exit_1() {
+    let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr");
+    let done = Running::start(SERVER, &["--port", &addr.port().to_string()])
+        .expect("start server")
+        .finish(PATIENCE)
+        .expect("server ends");
+    assert_eq!(done.code(), 1);
+    assert_eq!(done.stdout, "");
+    assert_eq!(
+        done.stderr,
+        format!(
+            "bind {addr}: address already in use (another program is using that port: \
+             stop it, or pass --port 0)\n"
+        )
+    );
+}
+
+#[test]
+fn bad_options_are_usage_errors() {
+    for args in [
+        ["--backlog", "0"],
+        ["--backlog", "many"],
+        ["--max-clients", "0"],
+        ["--work-ms", "-1"],
+        ["--port", "70000"],
+    ] {
+        let done = Running::start(SERVER, &args)
+            .expect("start server")
+            .finish(PATIENCE)
+            .expect("server ends");
+        assert_eq!(done.code(), 2, "{args:?}: {}", done.stderr);
+        assert_eq!(done.stdout, "", "{args:?}");
+    }
+    for args in [vec![""], vec!["Alice", ""], vec!["--port", "x"]] {
+        let done = Running::start(CLIENT, &args)
+            .expect("start client")
+            .finish(PATIENCE)
+            .expect("client ends");
+        assert_eq!(done.code(), 2, "{args:?}: {}", done.stderr);
+    }
+    // Longer than the server's recv(1024): it would arrive as two messages.
+    let long = "x".repeat(1025);
+    let done = Running::start(CLIENT, &["--port", "9", long.as_str()])
+        .expect("start client")
+        .finish(PATIENCE)
+        .expect("client ends");
+    assert_eq!(done.code(), 2);
+    assert_eq!(
+        done.stderr,
+        "a name of 1025 bytes is longer than the server reads at once (1024)\n"
+    );
+}
+
+#[test]
+fn the_client_reports_a_refused_connection() {
+    let (_held, addr) = refusing_addr();
+    let done = Running::start(CLIENT, &["--port", &addr.port().to_string()])
+        .expect("start client")
+        .finish(PATIENCE)
+        .expect("client ends");
+    assert_eq!(done.code(), 1);
+    assert_eq!(done.stderr, format!("connect {addr}: connection refused\n"));
+}
+
+#[test]
+fn the_client_reports_a_server_that_hangs_up_mid_conversation() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let client =
+        Running::start(CLIENT, &["--port", &addr.port().to_string()]).expect("start client");
+    let (mut conn, _) = listener.accept().expect("accept");
+    conn.set_read_timeout(Some(PATIENCE)).expect("timeout");
+    conn.write_all(b"Welcome").expect("welcome");
+    // Wait for the first name, then hang up instead of replying.
+    assert_eq!(read_at_least(&mut conn, 5).expect("name"), b"Alice");
+    drop(conn);
+    let done = client.finish(PATIENCE).expect("client ends");
+    assert_eq!(done.code(), 1);
+    assert_eq!(done.stdout, "Welcome\n");
+    assert_eq!(
+        done.stderr,
+        format!("receive {addr}: the server closed the connection\n")
+    );
+}
