@@ -1,0 +1,351 @@
+//! socketserver-server and socketserver-client as real processes, raw sockets as the
+//! other side where the bytes matter, and the course's Python programs both ways.
+
+use std::io::Write;
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::thread;
+
+use lesson_runner::{PATIENCE, Running, connect, python3, read_at_least, read_to_close};
+use socket2::{Domain, Socket, Type};
+
+const SERVER: &str = env!("CARGO_BIN_EXE_socketserver-server");
+const CLIENT: &str = env!("CARGO_BIN_EXE_socketserver-client");
+
+/// What a client prints for three rounds (both the Rust and the Python one).
+const THREE_ROUNDS: &str = "received: hello\nsent: byebye\n\
+                            received: hello\nsent: byebye\n\
+                            received: hello\nsent: byebye\n";
+
+fn server() -> (Running, SocketAddr) {
+    let run = Running::start(SERVER, &["--port", "0"]).expect("start socketserver-server");
+    let addr = run.wait_for_banner(PATIENCE).expect("server banner");
+    (run, addr)
+}
+
+/// An address where nothing listens, kept that way for the whole test: a socket bound
+/// there but not listening, and without SO_REUSEADDR, so no other test can bind the port
+/// meanwhile (as could happen to a port that was only freed). A connect is refused.
+fn refusing_addr() -> (Socket, SocketAddr) {
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+    let any_port = SocketAddr::from(([127, 0, 0, 1], 0));
+    socket.bind(&any_port.into()).expect("bind");
+    let addr = socket
+        .local_addr()
+        .expect("local addr")
+        .as_socket()
+        .expect("an inet address");
+    (socket, addr)
+}
+
+fn python_file(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("python")
+        .join(name)
+}
+
+fn expect_hello(stream: &mut TcpStream) {
+    let got = read_at_least(stream, 5).expect("read hello");
+    assert_eq!(String::from_utf8_lossy(&got), "hello");
+}
+
+/// What the server prints about one client that answered `rounds` times and closed.
+fn log_of(peer: SocketAddr, rounds: usize) -> String {
+    let mut log = format!("client {peer} connected\n");
+    for _ in 0..rounds {
+        log.push_str(&format!("received from {peer}: byebye\n"));
+    }
+    log.push_str(&format!("client {peer} closed the connection\n"));
+    log
+}
+
+/// The rounds after the first hello, over a raw socket, then a clean close.
+fn answer_and_close(mut stream: TcpStream, rounds: usize) {
+    for round in 0..rounds {
+        if round > 0 {
+            expect_hello(&mut stream);
+        }
+        stream.write_all(b"byebye").expect("send byebye");
+    }
+    stream.shutdown(Shutdown::Write).expect("shutdown");
+    // The server has sent its next hello already; then it sees our end and closes.
+    let rest = read_to_close(&mut stream).expect("server closes");
+    assert_eq!(String::from_utf8_lossy(&rest), "hello");
+}
+
+#[test]
+fn the_wire_and_the_server_log_for_one_client() {
+    let (run, addr) = server();
+    let mut stream = connect(addr).expect("connect");
+    let me = stream.local_addr().expect("local addr");
+    expect_hello(&mut stream);
+    answer_and_close(stream, 3);
+    let log = run
+        .wait_for_stdout(&format!("client {me} closed"), PATIENCE)
+        .expect("close logged");
+    assert_eq!(log, format!("listening on {addr}\n{}", log_of(me, 3)));
+    assert_eq!(run.stderr(), "");
+}
+
+#[test]
+fn the_rust_client_does_its_rounds() {
+    let (run, addr) = server();
+    let port = addr.port().to_string();
+    let done = Running::start(CLIENT, &["--port", &port])
+        .expect("start client")
+        .finish(PATIENCE)
+        .expect("client ends");
+    assert_eq!(done.code(), 0, "{}", done.stderr);
+    assert_eq!(done.stdout, THREE_ROUNDS);
+    assert_eq!(done.stderr, "");
+    let log = run
+        .wait_for_stdout("closed the connection", PATIENCE)
+        .expect("close logged");
+    assert_eq!(log.matches(": byebye\n").count(), 3, "{log}");
+
+    let done = Running::start(CLIENT, &["--port", &port, "--rounds", "1"])
+        .expect("start client")
+        .finish(PATIENCE)
+        .expect("client ends");
+    assert_eq!(done.code(), 0, "{}", done.stderr);
+    assert_eq!(done.stdout, "received: hello\nsent: byebye\n");
+    assert_eq!(run.stderr(), "");
+}
+
+#[test]
+fn several_clients_are_served_at_once() {
+    let (run, addr) = server();
+    // Three clients, and each has its hello before any of them answers: every connection
+    // has its own thread. (One at a time, the second hello would wait for the first
+    // client to leave.)
+    let streams: Vec<(TcpStream, SocketAddr)> = (0..3)
+        .map(|_| {
+            let mut stream = connect(addr).expect("connect");
+            let me = stream.local_addr().expect("local addr");
+            expect_hello(&mut stream);
+            (stream, me)
+        })
+        .collect();
+    let peers: Vec<SocketAddr> = streams.iter().map(|(_, me)| *me).collect();
+    let threads: Vec<_> = streams
+        .into_iter()
+        .map(|(stream, _)| thread::spawn(move || answer_and_close(stream, 3)))
+        .collect();
+    for t in threads {
+        t.join().expect("client thread");
+    }
+    let mut log = String::new();
+    for peer in &peers {
+        log = run
+            .wait_for_stdout(&format!("client {peer} closed"), PATIENCE)
+            .expect("close logged");
+    }
+    // Interleaved: all three were connected before anyone's first answer was printed.
+    let last_connect = peers
+        .iter()
+        .map(|p| {
+            log.find(&format!("client {p} connected"))
+                .expect("connect logged")
+        })
+        .max()
+        .expect("three");
+    let first_answer = log.find("received from").expect("an answer");
+    assert!(last_connect < first_answer, "{log}");
+    // And each got its three rounds, in its own lines.
+    for peer in &peers {
+        let mine: Vec<&str> = log
+            .lines()
+            .filter(|l| l.contains(&peer.to_string()))
+            .collect();
+        let expected = log_of(*peer, 3);
+        assert_eq!(mine, expected.lines().collect::<Vec<_>>());
+    }
+    assert_eq!(run.stderr(), "");
+
+    // The Rust clients, three processes at once.
+    let port = addr.port().to_string();
+    let clients: Vec<Running> = (0..3)
+        .map(|_| Running::start(CLIENT, &["--port", &port]).expect("start client"))
+        .collect();
+    for client in clients {
+        let done = client.finish(PATIENCE).expect("client ends");
+        assert_eq!(done.code(), 0, "{}", done.stderr);
+        assert_eq!(done.stdout, THREE_ROUNDS);
+    }
+}
+
+#[test]
+fn clients_that_leave_early_are_reported_and_the_server_goes_on() {
+    let (run, addr) = server();
+
+    // Reads the hello and closes without an answer: the handler's read returns 0.
+    let mut quiet = connect(addr).expect("connect");
+    let quiet_addr = quiet.local_addr().expect("local addr");
+    expect_hello(&mut quiet);
+    drop(quiet);
+    let log = run
+        .wait_for_stdout(&format!("client {quiet_addr} closed"), PATIENCE)
+        .expect("close logged");
+    assert!(!log.contains("received from"), "{log}");
+
+    // Lets the hello arrive but never reads it, and closes: with unread data the kernel
+    // resets the connection instead of closing it, and the handler's read fails. The
+    // server reports that one connection (Python's handle_error) and goes on.
+    let rude = connect(addr).expect("connect");
+    let rude_addr = rude.local_addr().expect("local addr");
+    let mut peeked = [0u8; 5];
+    assert_eq!(rude.peek(&mut peeked).expect("hello arrives"), 5);
+    drop(rude);
+    run.wait_for_stderr(
+        &format!("request from {rude_addr}: connection reset by peer\n"),
+        PATIENCE,
+    )
+    .expect("error reported");
+
+    // One answer, then gone.
+    let mut once = connect(addr).expect("connect");
+    let once_addr = once.local_addr().expect("local addr");
+    expect_hello(&mut once);
+    answer_and_close(once, 1);
+    let log = run
+        .wait_for_stdout(&format!("client {once_addr} closed"), PATIENCE)
+        .expect("close logged");
+    assert!(log.contains(&log_of(once_addr, 1)), "{log}");
+
+    // Still serving, in full.
+    let done = Running::start(CLIENT, &["--port", &addr.port().to_string()])
+        .expect("start client")
+        .finish(PATIENCE)
+        .expect("client ends");
+    assert_eq!(done.code(), 0, "{}", done.stderr);
+    assert_eq!(done.stdout, THREE_ROUNDS);
+    assert_eq!(run.stderr().lines().count(), 1, "{}", run.stderr());
+}
+
+#[test]
+fn not_utf8_is_shown_lossily() {
+    let (run, addr) = server();
+    let mut stream = connect(addr).expect("connect");
+    let me = stream.local_addr().expect("local addr");
+    expect_hello(&mut stream);
+    stream.write_all(b"bye\xff").expect("send");
+    expect_hello(&mut stream);
+    drop(stream);
+    let log = run
+        .wait_for_stdout(&format!("client {me} closed"), PATIENCE)
+        .expect("close logged");
+    assert!(
+        log.contains(&format!("received from {me}: bye\u{fffd}\n")),
+        "{log}"
+    );
+}
+
+#[test]
+fn the_python_client_against_the_rust_server() {
+    let Some(python) = python3() else { return };
+    let (run, addr) = server();
+    let port = addr.port().to_string();
+    let script = python_file("socketserver_client.py");
+    let done = Running::start(
+        &python,
+        &[script.as_os_str(), "--port".as_ref(), port.as_ref()],
+    )
+    .expect("start python client")
+    .finish(PATIENCE)
+    .expect("python client ends");
+    assert_eq!(done.code(), 0, "{}", done.stderr);
+    assert_eq!(done.stdout, THREE_ROUNDS);
+    let log = run
+        .wait_for_stdout("closed the connection", PATIENCE)
+        .expect("close logged");
+    assert_eq!(log.matches(": byebye\n").count(), 3, "{log}");
+    assert_eq!(run.stderr(), "");
+}
+
+#[test]
+fn the_rust_client_against_the_python_server() {
+    let Some(python) = python3() else { return };
+    let script = python_file("socketserver_server.py");
+    let server = Running::start(
+        &python,
+        &[script.as_os_str(), "--port".as_ref(), "0".as_ref()],
+    )
+    .expect("start python server");
+    let addr = server.wait_for_banner(PATIENCE).expect("python banner");
+    let done = Running::start(CLIENT, &["--port", &addr.port().to_string()])
+        .expect("start client")
+        .finish(PATIENCE)
+        .expect("client ends");
+    assert_eq!(done.code(), 0, "{}", done.stderr);
+    assert_eq!(done.stdout, THREE_ROUNDS);
+    let log = server
+        .wait_for_stdout("closed the connection", PATIENCE)
+        .expect("python server saw the close");
+    assert_eq!(log.matches(": byebye\n").count(), 3, "{log}");
+}
+
+#[test]
+fn a_taken_port_is_one_line_and_exit_1() {
+    let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr");
+    let done = Running::start(SERVER, &["--port", &addr.port().to_string()])
+        .expect("start server")
+        .finish(PATIENCE)
+        .expect("server ends");
+    assert_eq!(done.code(), 1);
+    assert_eq!(done.stdout, "");
+    assert_eq!(
+        done.stderr,
+        format!(
+            "bind {addr}: address already in use (another program is using that port: \
+             stop it, or pass --port 0)\n"
+        )
+    );
+}
+
+#[test]
+fn bad_options_are_usage_errors() {
+    let done = Running::start(SERVER, &["--port", "http"])
+        .expect("start server")
+        .finish(PATIENCE)
+        .expect("server ends");
+    assert_eq!(done.code(), 2, "{}", done.stderr);
+    for args in [["--rounds", "-1"], ["--rounds", "three"]] {
+        let done = Running::start(CLIENT, &args)
+            .expect("start client")
+            .finish(PATIENCE)
+            .expect("client ends");
+        assert_eq!(done.code(), 2, "{args:?}: {}", done.stderr);
+    }
+}
+
+#[test]
+fn the_client_reports_refusal_and_a_server_that_hangs_up() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let port = addr.port().to_string();
+
+    // A server that says hello once, reads the answer, and hangs up.
+    let client = Running::start(CLIENT, &["--port", &port]).expect("start client");
+    let (mut conn, _) = listener.accept().expect("accept");
+    conn.set_read_timeout(Some(PATIENCE)).expect("timeout");
+    conn.write_all(b"hello").expect("hello");
+    assert_eq!(read_at_least(&mut conn, 6).expect("answer"), b"byebye");
+    drop(conn);
+    let done = client.finish(PATIENCE).expect("client ends");
+    assert_eq!(done.code(), 1);
+    assert_eq!(done.stdout, "received: hello\nsent: byebye\n");
+    assert_eq!(
+        done.stderr,
+        format!("receive {addr}: the server closed the connection\n")
+    );
+
+    // Nobody listening.
+    let (_held, addr) = refusing_addr();
+    let done = Running::start(CLIENT, &["--port", &addr.port().to_string()])
+        .expect("start client")
+        .finish(PATIENCE)
+        .expect("client ends");
+    assert_eq!(done.code(), 1);
+    assert_eq!(done.stderr, format!("connect {addr}: connection refused\n"));
+}
