@@ -13,6 +13,7 @@
 //! With a server: cargo run -p sticky-packet --bin sticky-packet-server   (in another terminal, first)
 //! You will see:  2 b'he' / b'llo,world'
 //! Try:           printf 'hello,world' | nc -N -l 127.0.0.1 9090   (as the server: one write, same output)
+//! And:           cargo lesson run sticky-packet --wire --split 1   (adds --no-wait: other pieces)
 
 use std::io::Read;
 use std::net::TcpStream;
@@ -37,6 +38,10 @@ struct Args {
     #[arg(long, value_name = "SECS", default_value_t = 5,
           value_parser = clap::value_parser!(u64).range(1..))]
     timeout: u64,
+    /// Read at once, without waiting for all 11 bytes: the reads then return whatever
+    /// has arrived, as they would for a client without the course's sleep.
+    #[arg(long)]
+    no_wait: bool,
 }
 
 /// `hello,` + `world`: what the server writes, and what we wait for before reading.
@@ -47,6 +52,7 @@ fn main() -> ExitCode {
         host,
         port,
         timeout,
+        no_wait,
     } = Args::parse();
 
     // socket() + connect(): see lesson 01.
@@ -61,7 +67,15 @@ fn main() -> ExitCode {
 
     // The course's time.sleep(0.1), done properly: wait until both writes are here.
     let timeout = Duration::from_secs(timeout);
-    if let Err(line) = wait_for_bytes(&stream, EXPECTED, timeout) {
+    let waited = if no_wait {
+        // No waiting: only the read timeout, so a silent server can't hang us.
+        stream
+            .set_read_timeout(Some(timeout))
+            .map_err(|e| netkit::cause(&e))
+    } else {
+        wait_for_bytes(&stream, EXPECTED, timeout)
+    };
+    if let Err(line) = waited {
         eprintln!("receive {peer}: {line}");
         return ExitCode::from(1);
     }

@@ -147,6 +147,8 @@ pub enum Stop {
 pub struct Program {
     pub bin: String,
     pub args: Vec<String>,
+    /// Appended to `args` when the relay re-cuts the stream (`--wire --split N`).
+    pub split_args: Vec<String>,
     pub stdin: Option<String>,
     pub close_stdin: bool,
     pub count: u32,
@@ -419,6 +421,7 @@ fn parse_program(
     let mut f = Fields::new(table, place.to_string(), problems);
     let bin = f.required_str("bin");
     let args = f.str_list("args");
+    let split_args = f.str_list("split_args");
     let stdin = f.str("stdin");
     let close_stdin = f.bool("close_stdin").unwrap_or(true);
     let exit = f.int("exit").unwrap_or(0);
@@ -447,6 +450,7 @@ fn parse_program(
     Some(Program {
         bin: bin?,
         args,
+        split_args,
         stdin,
         close_stdin,
         count,

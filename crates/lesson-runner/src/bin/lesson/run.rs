@@ -315,7 +315,13 @@ impl Run<'_> {
         free.pick(&texts);
         let free: &FreePorts = free;
         let value = |name: &str| -> Option<String> { placeholder(name, addrs, free) };
-        let args: Vec<String> = spec.args.iter().map(|a| substitute(a, value)).collect();
+        let split_args = match self.opts.mode {
+            Mode::Split(_) => spec.split_args.as_slice(),
+            Mode::AsRead | Mode::Merge => &[],
+        };
+        let args: Vec<String> = (spec.args.iter().map(|a| substitute(a, value)))
+            .chain(split_args.iter().cloned())
+            .collect();
         let stdin = spec.stdin.as_ref().map(|s| substitute(s, value));
         let path = self.opts.bin_dir.join(&spec.bin);
         let mut command = Command::new(&path);
