@@ -142,10 +142,27 @@ pub enum Stop {
     Exit,
 }
 
+/// Where a demo program starts (its current folder).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cwd {
+    /// Where `cargo lesson run` was started (the default).
+    Caller,
+    /// The lesson's own folder, so that arguments can name its files
+    /// (`python/web_server.py`).
+    Lesson,
+    /// A fresh empty folder made for this run and removed after it, shared by every
+    /// program of the run that asks for one: for programs that write files.
+    Scratch,
+}
+
 /// One server or client entry of the demo.
 #[derive(Debug, Clone)]
 pub struct Program {
+    /// The program: one that a lesson of the workspace builds (`bin = "..."`), or, when
+    /// `on_path`, one installed on the machine and found on PATH (`program = "python3"`).
     pub bin: String,
+    pub on_path: bool,
+    pub cwd: Cwd,
     pub args: Vec<String>,
     pub stdin: Option<String>,
     pub close_stdin: bool,
@@ -417,7 +434,48 @@ fn parse_program(
     problems: &mut Vec<String>,
 ) -> Option<Program> {
     let mut f = Fields::new(table, place.to_string(), problems);
-    let bin = f.required_str("bin");
+    // `bin`: a program of the workspace; `program`: one installed on PATH. One of them.
+    let (bin, on_path) = match (f.str("bin"), f.str("program")) {
+        (Some(bin), None) => (Some(bin), false),
+        (None, Some(program)) => (Some(program), true),
+        (Some(_), Some(_)) => {
+            f.problem(
+                "give bin (a program of the workspace) or program (one installed on PATH), not both"
+                    .into(),
+            );
+            (None, false)
+        }
+        (None, None) => {
+            if !f.table.contains_key("bin") && !f.table.contains_key("program") {
+                f.problem(
+                    "bin is missing (a program of the workspace; or program = \"NAME\" for one installed on PATH)"
+                        .into(),
+                );
+            }
+            (None, false)
+        }
+    };
+    let bin = match bin {
+        Some(name) if name.trim().is_empty() => {
+            f.problem(format!(
+                "{} is empty",
+                if on_path { "program" } else { "bin" }
+            ));
+            None
+        }
+        other => other,
+    };
+    let cwd = match f.str("cwd").as_deref() {
+        None => Cwd::Caller,
+        Some("lesson") => Cwd::Lesson,
+        Some("scratch") => Cwd::Scratch,
+        Some(other) => {
+            f.problem(format!(
+                "cwd is {other:?}; use \"lesson\" (the lesson's folder) or \"scratch\" (a fresh folder for the run)"
+            ));
+            Cwd::Caller
+        }
+    };
     let args = f.str_list("args");
     let stdin = f.str("stdin");
     let close_stdin = f.bool("close_stdin").unwrap_or(true);
@@ -446,6 +504,8 @@ fn parse_program(
     let exit = i32::try_from(exit).unwrap_or(i32::MAX);
     Some(Program {
         bin: bin?,
+        on_path,
+        cwd,
         args,
         stdin,
         close_stdin,
@@ -808,6 +868,35 @@ mod tests {
         );
         assert!(all.contains("unknown placeholder {port2}"), "{all}");
         assert!(all.contains("unknown placeholder {hots}"), "{all}");
+    }
+
+    #[test]
+    fn installed_programs_and_working_folders() {
+        let d = demo(
+            r#"
+            servers = [{ program = "python3", args = ["python/web_server.py"], cwd = "lesson" }]
+            clients = [{ bin = "http-get", cwd = "scratch" }, { bin = "c" }]
+            "#,
+        )
+        .expect("valid demo");
+        assert!(d.servers[0].on_path);
+        assert_eq!(d.servers[0].bin, "python3");
+        assert_eq!(d.servers[0].cwd, Cwd::Lesson);
+        assert!(!d.clients[0].on_path);
+        assert_eq!(d.clients[0].cwd, Cwd::Scratch);
+        assert_eq!(d.clients[1].cwd, Cwd::Caller);
+        let problems = demo(
+            r#"
+            servers = [{ bin = "s", program = "python3" }, { cwd = "home", program = "" }]
+            clients = [{ args = ["x"] }]
+            "#,
+        )
+        .expect_err("invalid demo");
+        let all = problems.join("\n");
+        assert!(all.contains("demo.servers[0]: give bin (a program of the workspace) or program (one installed on PATH), not both"), "{all}");
+        assert!(all.contains("demo.servers[1]: cwd is \"home\""), "{all}");
+        assert!(all.contains("demo.servers[1]: program is empty"), "{all}");
+        assert!(all.contains("demo.clients[0]: bin is missing"), "{all}");
     }
 
     #[test]

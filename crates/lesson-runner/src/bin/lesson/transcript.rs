@@ -135,7 +135,10 @@ pub fn replace(readme: &str, command: &str, lines: &[String]) -> Result<String, 
 /// Normalise lines for comparison: (side, text) pairs.
 pub fn normalise(lines: &[String]) -> Vec<(String, String)> {
     let mut ports = BTreeSet::new();
-    let stripped: Vec<String> = lines.iter().map(|l| mask_hex(strip_stamp(l))).collect();
+    let stripped: Vec<String> = lines
+        .iter()
+        .map(|l| mask_hex(&mask_http_dates(strip_stamp(l))))
+        .collect();
     for line in &stripped {
         mask_addresses(line, &mut ports);
     }
@@ -206,6 +209,34 @@ fn strip_stamp(line: &str) -> &str {
         return &rest[close + 3..];
     }
     line
+}
+
+/// HTTP dates (`Mon, 30 Nov 2026 02:46:03 GMT`, in a web server's `Date` and
+/// `Last-Modified` headers) → `<date>`: they change from run to run.
+fn mask_http_dates(line: &str) -> String {
+    // A = a letter, 0 = a digit, anything else stands for itself.
+    const SHAPE: &[u8] = b"Aaa, 00 Aaa 0000 00:00:00 GMT";
+    let bytes = line.as_bytes();
+    let mut out = String::with_capacity(line.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let fits = bytes.len() - i >= SHAPE.len()
+            && SHAPE.iter().zip(&bytes[i..]).all(|(&s, &b)| match s {
+                b'A' | b'a' => b.is_ascii_alphabetic(),
+                b'0' => b.is_ascii_digit(),
+                _ => s == b,
+            });
+        if fits {
+            out.push_str("<date>");
+            i += SHAPE.len();
+            continue;
+        }
+        // One character as it is (the shape is ASCII, so `i` stays on a boundary).
+        let len = line[i..].chars().next().map_or(1, char::len_utf8);
+        out.push_str(&line[i..i + len]);
+        i += len;
+    }
+    out
 }
 
 /// Runs of 16 or more hex digits (a random challenge, a digest) → `<hex>`.
@@ -381,6 +412,21 @@ mod tests {
         .map(|(a, b)| ((*a).to_string(), (*b).to_string()))
         .collect();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn http_dates_are_masked() {
+        assert_eq!(
+            mask_http_dates("[client 1] Date: Mon, 30 Nov 2026 02:46:03 GMT"),
+            "[client 1] Date: <date>"
+        );
+        assert_eq!(
+            mask_http_dates("é Sun, 06 Nov 1994 08:49:37 GMTx, 1 Nov 1994"),
+            "é <date>x, 1 Nov 1994"
+        );
+        let a = lines("[client 1] Last-Modified: Tue, 01 Dec 2026 10:00:00 GMT");
+        let b = lines("[client 1] Last-Modified: Wed, 02 Dec 2026 11:11:11 GMT");
+        assert!(compare(&a, &b, Compare::PerSide).is_empty());
     }
 
     #[test]
