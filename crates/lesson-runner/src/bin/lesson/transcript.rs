@@ -263,11 +263,18 @@ fn mask_hex(line: &str) -> String {
 }
 
 /// `[client 1] text` → ("client 1", "text"); other lines belong to the runner ("").
+/// An empty line a program printed is recorded as `[client 1]` (the README keeps no
+/// trailing space): ("client 1", "").
 fn split_side(line: &str) -> (String, String) {
-    if let Some(rest) = line.strip_prefix('[')
-        && let Some(close) = rest.find("] ")
-    {
-        return (rest[..close].to_string(), rest[close + 2..].to_string());
+    if let Some(rest) = line.strip_prefix('[') {
+        if let Some(close) = rest.find("] ") {
+            return (rest[..close].to_string(), rest[close + 2..].to_string());
+        }
+        if let Some(side) = rest.strip_suffix(']')
+            && !side.contains(['[', ']'])
+        {
+            return (side.to_string(), String::new());
+        }
     }
     (String::new(), line.to_string())
 }
@@ -412,6 +419,20 @@ mod tests {
         .map(|(a, b)| ((*a).to_string(), (*b).to_string()))
         .collect();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn an_empty_program_line_stays_on_its_side() {
+        // Printed as `[client 1] `, recorded without the trailing space.
+        let recorded = lines("[+0.1s] [client 1] a\n[+0.1s] [client 1]\n[+0.2s] [client 1] b");
+        let fresh = vec![
+            "[+0.1s] [client 1] a".to_string(),
+            "[+0.1s] [client 1] ".to_string(),
+            "[+0.2s] [client 1] b".to_string(),
+        ];
+        assert!(compare(&recorded, &fresh, Compare::PerSide).is_empty());
+        let without = lines("[+0.1s] [client 1] a\n[+0.2s] [client 1] b");
+        assert!(!compare(&without, &fresh, Compare::PerSide).is_empty());
     }
 
     #[test]
