@@ -445,9 +445,9 @@ clients = [{ bin = "cli", args = ["{addr}"] }]"#,
     );
 }
 
-/// A demo may start an installed program (`program = "sh"`, found on PATH) and choose
-/// where each program starts: the lesson's folder, or a scratch folder the run makes and
-/// removes afterwards.
+/// A demo may start an installed program (`program = "sh"`, found on PATH). Programs
+/// start in the workspace (the folder that holds `lessons/`), or in a scratch folder the
+/// run makes and removes afterwards.
 #[test]
 fn installed_programs_and_their_working_folders() {
     let f = Fixture::new("places");
@@ -455,7 +455,7 @@ fn installed_programs_and_their_working_folders() {
     f.script("reader", "cat made.txt; ls");
     let dir = f.demo(
         "places",
-        r#"servers = [{ program = "sh", args = ["-c", "echo 'listening on 127.0.0.1:9'; cat data.txt; exec sleep 30"], cwd = "lesson" }]
+        r#"servers = [{ program = "sh", args = ["-c", "echo 'listening on 127.0.0.1:9'; cat lessons/01-places/data.txt; exec sleep 30"] }]
 clients = [
   { bin = "writer", cwd = "scratch" },
   { bin = "reader", cwd = "scratch", after_previous = true },
@@ -467,7 +467,7 @@ expect = ["from the lesson's folder", { text = "saved", side = "client 2" }]"#,
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
     for want in [
-        "] [server] $ sh -c 'echo '\\''listening on 127.0.0.1:9'\\''; cat data.txt; exec sleep 30'   (in lessons/01-places)",
+        "] [server] $ sh -c 'echo '\\''listening on 127.0.0.1:9'\\''; cat lessons/01-places/data.txt; exec sleep 30'\n",
         "] [server] from the lesson's folder",
         "] [client 1] $ writer   (in a scratch folder)",
         "] [client 2] saved",

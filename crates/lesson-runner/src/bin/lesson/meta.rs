@@ -145,13 +145,11 @@ pub enum Stop {
 /// Where a demo program starts (its current folder).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cwd {
-    /// Where `cargo lesson run` was started (the default).
-    Caller,
-    /// The lesson's own folder, so that arguments can name its files
-    /// (`python/web_server.py`).
-    Lesson,
+    /// The workspace (the folder that holds `lessons/`), wherever `cargo lesson` was
+    /// started: a demo's paths are relative to it (`lessons/14-http-get/site`).
+    Workspace,
     /// A fresh empty folder made for this run and removed after it, shared by every
-    /// program of the run that asks for one: for programs that write files.
+    /// program of the run that asks for one: for programs that save files.
     Scratch,
 }
 
@@ -466,14 +464,13 @@ fn parse_program(
         other => other,
     };
     let cwd = match f.str("cwd").as_deref() {
-        None => Cwd::Caller,
-        Some("lesson") => Cwd::Lesson,
+        None | Some("workspace") => Cwd::Workspace,
         Some("scratch") => Cwd::Scratch,
         Some(other) => {
             f.problem(format!(
-                "cwd is {other:?}; use \"lesson\" (the lesson's folder) or \"scratch\" (a fresh folder for the run)"
+                "cwd is {other:?}; use \"workspace\" (the default) or \"scratch\" (a fresh folder for the run)"
             ));
-            Cwd::Caller
+            Cwd::Workspace
         }
     };
     let args = f.str_list("args");
@@ -874,17 +871,17 @@ mod tests {
     fn installed_programs_and_working_folders() {
         let d = demo(
             r#"
-            servers = [{ program = "python3", args = ["python/web_server.py"], cwd = "lesson" }]
+            servers = [{ program = "python3", args = ["python/web_server.py"], cwd = "workspace" }]
             clients = [{ bin = "http-get", cwd = "scratch" }, { bin = "c" }]
             "#,
         )
         .expect("valid demo");
         assert!(d.servers[0].on_path);
         assert_eq!(d.servers[0].bin, "python3");
-        assert_eq!(d.servers[0].cwd, Cwd::Lesson);
+        assert_eq!(d.servers[0].cwd, Cwd::Workspace);
         assert!(!d.clients[0].on_path);
         assert_eq!(d.clients[0].cwd, Cwd::Scratch);
-        assert_eq!(d.clients[1].cwd, Cwd::Caller);
+        assert_eq!(d.clients[1].cwd, Cwd::Workspace);
         let problems = demo(
             r#"
             servers = [{ bin = "s", program = "python3" }, { cwd = "home", program = "" }]

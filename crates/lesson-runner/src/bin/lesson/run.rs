@@ -106,9 +106,10 @@ enum Abort {
 
 struct Run<'a> {
     opts: &'a Options,
-    /// The lesson's folder (for `cwd = "lesson"`) and its name as the transcript shows it.
-    lesson_dir: PathBuf,
-    lesson_folder: String,
+    /// Where the programs start unless they ask for the scratch folder: the workspace
+    /// (the folder that holds `lessons/`), so a demo's relative paths mean the same
+    /// wherever `cargo lesson` was started (the tests run in crates/lesson-runner).
+    workdir: PathBuf,
     /// The run's scratch folder (`cwd = "scratch"`), made when a program first asks for
     /// it, removed at the end.
     scratch: Option<PathBuf>,
@@ -155,8 +156,11 @@ pub fn run(lesson: &Lesson, demo: &Demo, opts: &Options, printer: &mut Printer) 
     let start = printer.start;
     let mut run = Run {
         opts,
-        lesson_dir: lesson.dir.clone(),
-        lesson_folder: lesson.folder.clone(),
+        workdir: lesson
+            .dir
+            .parent()
+            .and_then(Path::parent)
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
         scratch: None,
         printer,
         children: Vec::new(),
@@ -337,10 +341,9 @@ impl Run<'_> {
         let mut command = Command::new(&path);
         command.args(&args);
         let place = match spec.cwd {
-            Cwd::Caller => None,
-            Cwd::Lesson => {
-                command.current_dir(&self.lesson_dir);
-                Some(format!("(in lessons/{})", self.lesson_folder))
+            Cwd::Workspace => {
+                command.current_dir(&self.workdir);
+                None
             }
             Cwd::Scratch => {
                 command.current_dir(self.scratch_dir()?);
