@@ -211,7 +211,7 @@ fn fetch(url: &Url, args: &Args) -> Result<Fetched, String> {
         }
         _ => {
             return Err(format!(
-                "receive {peer}: {status} is an informational response, and no final one followed it"
+                "receive {peer}: {status} is an informational (1xx) response, which http-get does not handle"
             ));
         }
     }
