@@ -69,13 +69,29 @@ fn runnable(package: &str) -> bool {
         .filter(|bin| !bin_dir().join(bin).is_file())
         .map(str::to_string)
         .collect();
-    if missing.is_empty() {
+    // Installed programs a demo starts (`program = "python3"`) must be on PATH.
+    let paths = std::env::var_os("PATH").unwrap_or_default();
+    let not_installed: Vec<String> = text
+        .split("program = \"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|name| !std::env::split_paths(&paths).any(|dir| dir.join(name).is_file()))
+        .map(str::to_string)
+        .collect();
+    if missing.is_empty() && not_installed.is_empty() {
         return true;
     }
-    let notice = format!(
-        "lesson {package}: not built: {} (build the workspace first, e.g. cargo test --workspace)",
-        missing.join(", ")
-    );
+    let notice = if missing.is_empty() {
+        format!(
+            "lesson {package}: not installed: {} (its demo starts it)",
+            not_installed.join(", ")
+        )
+    } else {
+        format!(
+            "lesson {package}: not built: {} (build the workspace first, e.g. cargo test --workspace)",
+            missing.join(", ")
+        )
+    };
     if lesson_runner::in_ci() {
         panic!("{notice}");
     }

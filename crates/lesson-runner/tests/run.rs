@@ -444,3 +444,58 @@ clients = [{ bin = "cli", args = ["{addr}"] }]"#,
         1
     );
 }
+
+/// A demo may start an installed program (`program = "sh"`, found on PATH). Programs
+/// start in the workspace (the folder that holds `lessons/`), or in a scratch folder the
+/// run makes and removes afterwards.
+#[test]
+fn installed_programs_and_their_working_folders() {
+    let f = Fixture::new("places");
+    f.script("writer", "echo saved > made.txt; echo \"wrote in $(pwd)\"");
+    f.script("reader", "cat made.txt; ls");
+    let dir = f.demo(
+        "places",
+        r#"servers = [{ program = "sh", args = ["-c", "echo 'listening on 127.0.0.1:9'; cat lessons/01-places/data.txt; exec sleep 30"] }]
+clients = [
+  { bin = "writer", cwd = "scratch" },
+  { bin = "reader", cwd = "scratch", after_previous = true },
+]
+expect = ["from the lesson's folder", { text = "saved", side = "client 2" }]"#,
+    );
+    std::fs::write(dir.join("data.txt"), "from the lesson's folder\n").expect("data.txt");
+    let out = f.run(&["run", "places"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    for want in [
+        "] [server] $ sh -c 'echo '\\''listening on 127.0.0.1:9'\\''; cat lessons/01-places/data.txt; exec sleep 30'\n",
+        "] [server] from the lesson's folder",
+        "] [client 1] $ writer   (in a scratch folder)",
+        "] [client 2] saved",
+        "] [client 2] made.txt",
+        "\n  server    sh      stopped by Ctrl-C (SIGINT)\n",
+    ] {
+        assert!(stdout.contains(want), "missing {want:?} in\n{stdout}");
+    }
+    // The scratch folder held only what the clients made, and is gone after the run.
+    let scratch = stdout
+        .split("wrote in ")
+        .nth(1)
+        .and_then(|rest| rest.lines().next())
+        .expect("the scratch folder's path");
+    assert!(!Path::new(scratch).exists(), "{scratch} was removed");
+
+    // An installed program that is not there is named before anything starts.
+    f.demo(
+        "places",
+        r#"servers = [{ program = "no-such-program-here", args = ["x"] }]"#,
+    );
+    let out = f.run(&["run", "places"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains(
+            "not installed: no-such-program-here (the demo starts it; it is not on PATH)"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+}

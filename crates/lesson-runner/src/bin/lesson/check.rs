@@ -57,7 +57,7 @@ pub fn problems(lessons: &[Lesson], catalog: &[Planned]) -> Vec<String> {
         }
         if let Some(demo) = &lesson.meta.demo {
             for program in demo.servers.iter().chain(&demo.clients) {
-                if !all_bins.contains_key(program.bin.as_str()) {
+                if !program.on_path && !all_bins.contains_key(program.bin.as_str()) {
                     let planned = catalog
                         .iter()
                         .find(|p| p.binaries.contains(&program.bin))

@@ -381,7 +381,12 @@ fn build(cli: &Cli, world: &World, lessons: &[&Lesson]) -> Result<(), Fail> {
     for lesson in lessons {
         packages.insert(lesson.package.clone());
         if let Some(demo) = &lesson.meta.demo {
-            for program in demo.servers.iter().chain(&demo.clients) {
+            for program in demo
+                .servers
+                .iter()
+                .chain(&demo.clients)
+                .filter(|p| !p.on_path)
+            {
                 if let Some(owner) = world
                     .lessons
                     .iter()
@@ -467,6 +472,16 @@ fn demo_of(lesson: &Lesson) -> Result<&meta::Demo, Fail> {
 }
 
 fn ready(cli: &Cli, demo: &meta::Demo) -> Result<(), Fail> {
+    let installed = run::missing_installed(demo);
+    if !installed.is_empty() {
+        return Err(Fail(
+            1,
+            format!(
+                "not installed: {} (the demo starts it; it is not on PATH)",
+                installed.join(", ")
+            ),
+        ));
+    }
     let dir = bin_dir(cli);
     let missing = run::missing_programs(demo, &dir);
     if missing.is_empty() {

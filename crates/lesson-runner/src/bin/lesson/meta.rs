@@ -142,10 +142,25 @@ pub enum Stop {
     Exit,
 }
 
+/// Where a demo program starts (its current folder).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cwd {
+    /// The workspace (the folder that holds `lessons/`), wherever `cargo lesson` was
+    /// started: a demo's paths are relative to it (`lessons/14-http-get/site`).
+    Workspace,
+    /// A fresh empty folder made for this run and removed after it, shared by every
+    /// program of the run that asks for one: for programs that save files.
+    Scratch,
+}
+
 /// One server or client entry of the demo.
 #[derive(Debug, Clone)]
 pub struct Program {
+    /// The program: one that a lesson of the workspace builds (`bin = "..."`), or, when
+    /// `on_path`, one installed on the machine and found on PATH (`program = "python3"`).
     pub bin: String,
+    pub on_path: bool,
+    pub cwd: Cwd,
     pub args: Vec<String>,
     /// Appended to `args` when the relay re-cuts the stream (`--wire --split N`).
     pub split_args: Vec<String>,
@@ -419,7 +434,47 @@ fn parse_program(
     problems: &mut Vec<String>,
 ) -> Option<Program> {
     let mut f = Fields::new(table, place.to_string(), problems);
-    let bin = f.required_str("bin");
+    // `bin`: a program of the workspace; `program`: one installed on PATH. One of them.
+    let (bin, on_path) = match (f.str("bin"), f.str("program")) {
+        (Some(bin), None) => (Some(bin), false),
+        (None, Some(program)) => (Some(program), true),
+        (Some(_), Some(_)) => {
+            f.problem(
+                "give bin (a program of the workspace) or program (one installed on PATH), not both"
+                    .into(),
+            );
+            (None, false)
+        }
+        (None, None) => {
+            if !f.table.contains_key("bin") && !f.table.contains_key("program") {
+                f.problem(
+                    "bin is missing (a program of the workspace; or program = \"NAME\" for one installed on PATH)"
+                        .into(),
+                );
+            }
+            (None, false)
+        }
+    };
+    let bin = match bin {
+        Some(name) if name.trim().is_empty() => {
+            f.problem(format!(
+                "{} is empty",
+                if on_path { "program" } else { "bin" }
+            ));
+            None
+        }
+        other => other,
+    };
+    let cwd = match f.str("cwd").as_deref() {
+        None | Some("workspace") => Cwd::Workspace,
+        Some("scratch") => Cwd::Scratch,
+        Some(other) => {
+            f.problem(format!(
+                "cwd is {other:?}; use \"workspace\" (the default) or \"scratch\" (a fresh folder for the run)"
+            ));
+            Cwd::Workspace
+        }
+    };
     let args = f.str_list("args");
     let split_args = f.str_list("split_args");
     let stdin = f.str("stdin");
@@ -449,6 +504,8 @@ fn parse_program(
     let exit = i32::try_from(exit).unwrap_or(i32::MAX);
     Some(Program {
         bin: bin?,
+        on_path,
+        cwd,
         args,
         split_args,
         stdin,
@@ -812,6 +869,35 @@ mod tests {
         );
         assert!(all.contains("unknown placeholder {port2}"), "{all}");
         assert!(all.contains("unknown placeholder {hots}"), "{all}");
+    }
+
+    #[test]
+    fn installed_programs_and_working_folders() {
+        let d = demo(
+            r#"
+            servers = [{ program = "python3", args = ["python/web_server.py"], cwd = "workspace" }]
+            clients = [{ bin = "http-get", cwd = "scratch" }, { bin = "c" }]
+            "#,
+        )
+        .expect("valid demo");
+        assert!(d.servers[0].on_path);
+        assert_eq!(d.servers[0].bin, "python3");
+        assert_eq!(d.servers[0].cwd, Cwd::Workspace);
+        assert!(!d.clients[0].on_path);
+        assert_eq!(d.clients[0].cwd, Cwd::Scratch);
+        assert_eq!(d.clients[1].cwd, Cwd::Workspace);
+        let problems = demo(
+            r#"
+            servers = [{ bin = "s", program = "python3" }, { cwd = "home", program = "" }]
+            clients = [{ args = ["x"] }]
+            "#,
+        )
+        .expect_err("invalid demo");
+        let all = problems.join("\n");
+        assert!(all.contains("demo.servers[0]: give bin (a program of the workspace) or program (one installed on PATH), not both"), "{all}");
+        assert!(all.contains("demo.servers[1]: cwd is \"home\""), "{all}");
+        assert!(all.contains("demo.servers[1]: program is empty"), "{all}");
+        assert!(all.contains("demo.clients[0]: bin is missing"), "{all}");
     }
 
     #[test]

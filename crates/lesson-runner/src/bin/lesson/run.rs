@@ -6,6 +6,7 @@
 //! a grace period) also reaches anything it started. Ctrl-C on the runner stops every
 //! child the same way before the runner exits: no orphans.
 
+use std::fs;
 use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
@@ -19,7 +20,7 @@ use lesson_runner::{Running, Stream, tail};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
-use crate::meta::{Demo, Expect, Lesson, Program, Protocol, Stop, substitute};
+use crate::meta::{Cwd, Demo, Expect, Lesson, Program, Protocol, Stop, substitute};
 use crate::out::{Event, Kind, Printer, Sink, printf_text, shell_word};
 use crate::relay::{self, Mode, Relay};
 
@@ -105,6 +106,13 @@ enum Abort {
 
 struct Run<'a> {
     opts: &'a Options,
+    /// Where the programs start unless they ask for the scratch folder: the workspace
+    /// (the folder that holds `lessons/`), so a demo's relative paths mean the same
+    /// wherever `cargo lesson` was started (the tests run in crates/lesson-runner).
+    workdir: PathBuf,
+    /// The run's scratch folder (`cwd = "scratch"`), made when a program first asks for
+    /// it, removed at the end.
+    scratch: Option<PathBuf>,
     printer: &'a mut Printer,
     children: Vec<Child>,
     sink: Sink,
@@ -148,6 +156,12 @@ pub fn run(lesson: &Lesson, demo: &Demo, opts: &Options, printer: &mut Printer) 
     let start = printer.start;
     let mut run = Run {
         opts,
+        workdir: lesson
+            .dir
+            .parent()
+            .and_then(Path::parent)
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+        scratch: None,
         printer,
         children: Vec::new(),
         sink: Sink::default(),
@@ -323,9 +337,25 @@ impl Run<'_> {
             .chain(split_args.iter().cloned())
             .collect();
         let stdin = spec.stdin.as_ref().map(|s| substitute(s, value));
-        let path = self.opts.bin_dir.join(&spec.bin);
+        // A program of the workspace is where cargo built it; an installed one (python3)
+        // is found on PATH, as a shell would.
+        let path = if spec.on_path {
+            PathBuf::from(&spec.bin)
+        } else {
+            self.opts.bin_dir.join(&spec.bin)
+        };
         let mut command = Command::new(&path);
         command.args(&args);
+        let place = match spec.cwd {
+            Cwd::Workspace => {
+                command.current_dir(&self.workdir);
+                None
+            }
+            Cwd::Scratch => {
+                command.current_dir(self.scratch_dir()?);
+                Some("(in a scratch folder)".to_string())
+            }
+        };
         // Its own process group: stopping it reaches whatever it starts, and a Ctrl-C in
         // the terminal reaches only the runner, which then stops everyone in order.
         command.process_group(0);
@@ -348,6 +378,10 @@ impl Run<'_> {
         for arg in &args {
             shown.push(' ');
             shown.push_str(&shell_word(arg));
+        }
+        if let Some(place) = place {
+            shown.push_str("   ");
+            shown.push_str(&place);
         }
         if self.opts.verbose {
             shown.push_str(&format!("   (pid {})", running.pid()));
@@ -381,6 +415,29 @@ impl Run<'_> {
         }
         self.children.push(child);
         Ok(self.children.len() - 1)
+    }
+
+    /// The run's scratch folder, made the first time a program asks for it.
+    fn scratch_dir(&mut self) -> Result<PathBuf, Abort> {
+        if let Some(dir) = &self.scratch {
+            return Ok(dir.clone());
+        }
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "lesson-run-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).map_err(|e| {
+            Abort::Failed(format!(
+                "cannot make a scratch folder {}: {}",
+                dir.display(),
+                netkit::cause(&e)
+            ))
+        })?;
+        self.scratch = Some(dir.clone());
+        Ok(dir)
     }
 
     fn wait_banner(&mut self, k: usize) -> Result<SocketAddr, Abort> {
@@ -651,6 +708,9 @@ impl Run<'_> {
         if self.children.iter().all(|c| c.status.is_some()) {
             reap_orphans(Duration::from_secs(2));
         }
+        if let Some(dir) = self.scratch.take() {
+            let _ = fs::remove_dir_all(dir);
+        }
         if self.opts.wire {
             // The relays' last lines (`closed`) follow the programs' ends closely.
             let until = Instant::now() + Duration::from_millis(500);
@@ -792,10 +852,27 @@ impl FreePorts {
 }
 
 /// Find the program files a demo needs; a missing one is an error naming what to build.
+/// (Installed programs, `program = "..."`, are [`missing_installed`]'s.)
 pub fn missing_programs(demo: &Demo, bin_dir: &Path) -> Vec<String> {
     let mut missing: Vec<String> = Vec::new();
     for program in demo.servers.iter().chain(&demo.clients) {
-        if !bin_dir.join(&program.bin).is_file() && !missing.contains(&program.bin) {
+        if !program.on_path
+            && !bin_dir.join(&program.bin).is_file()
+            && !missing.contains(&program.bin)
+        {
+            missing.push(program.bin.clone());
+        }
+    }
+    missing
+}
+
+/// The installed programs (`program = "python3"`) a demo needs that are not on PATH.
+pub fn missing_installed(demo: &Demo) -> Vec<String> {
+    let paths = std::env::var_os("PATH").unwrap_or_default();
+    let mut missing: Vec<String> = Vec::new();
+    for program in demo.servers.iter().chain(&demo.clients) {
+        let found = std::env::split_paths(&paths).any(|dir| dir.join(&program.bin).is_file());
+        if program.on_path && !found && !missing.contains(&program.bin) {
             missing.push(program.bin.clone());
         }
     }

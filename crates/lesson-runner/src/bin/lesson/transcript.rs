@@ -135,7 +135,10 @@ pub fn replace(readme: &str, command: &str, lines: &[String]) -> Result<String, 
 /// Normalise lines for comparison: (side, text) pairs.
 pub fn normalise(lines: &[String]) -> Vec<(String, String)> {
     let mut ports = BTreeSet::new();
-    let stripped: Vec<String> = lines.iter().map(|l| mask_hex(strip_stamp(l))).collect();
+    let stripped: Vec<String> = lines
+        .iter()
+        .map(|l| mask_hex(&mask_http_dates(strip_stamp(l))))
+        .collect();
     for line in &stripped {
         mask_addresses(line, &mut ports);
     }
@@ -208,6 +211,34 @@ fn strip_stamp(line: &str) -> &str {
     line
 }
 
+/// HTTP dates (`Mon, 30 Nov 2026 02:46:03 GMT`, in a web server's `Date` and
+/// `Last-Modified` headers) → `<date>`: they change from run to run.
+fn mask_http_dates(line: &str) -> String {
+    // A = a letter, 0 = a digit, anything else stands for itself.
+    const SHAPE: &[u8] = b"Aaa, 00 Aaa 0000 00:00:00 GMT";
+    let bytes = line.as_bytes();
+    let mut out = String::with_capacity(line.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let fits = bytes.len() - i >= SHAPE.len()
+            && SHAPE.iter().zip(&bytes[i..]).all(|(&s, &b)| match s {
+                b'A' | b'a' => b.is_ascii_alphabetic(),
+                b'0' => b.is_ascii_digit(),
+                _ => s == b,
+            });
+        if fits {
+            out.push_str("<date>");
+            i += SHAPE.len();
+            continue;
+        }
+        // One character as it is (the shape is ASCII, so `i` stays on a boundary).
+        let len = line[i..].chars().next().map_or(1, char::len_utf8);
+        out.push_str(&line[i..i + len]);
+        i += len;
+    }
+    out
+}
+
 /// Runs of 16 or more hex digits (a random challenge, a digest) → `<hex>`.
 fn mask_hex(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
@@ -232,11 +263,18 @@ fn mask_hex(line: &str) -> String {
 }
 
 /// `[client 1] text` → ("client 1", "text"); other lines belong to the runner ("").
+/// An empty line a program printed is recorded as `[client 1]` (the README keeps no
+/// trailing space): ("client 1", "").
 fn split_side(line: &str) -> (String, String) {
-    if let Some(rest) = line.strip_prefix('[')
-        && let Some(close) = rest.find("] ")
-    {
-        return (rest[..close].to_string(), rest[close + 2..].to_string());
+    if let Some(rest) = line.strip_prefix('[') {
+        if let Some(close) = rest.find("] ") {
+            return (rest[..close].to_string(), rest[close + 2..].to_string());
+        }
+        if let Some(side) = rest.strip_suffix(']')
+            && !side.contains(['[', ']'])
+        {
+            return (side.to_string(), String::new());
+        }
     }
     (String::new(), line.to_string())
 }
@@ -381,6 +419,35 @@ mod tests {
         .map(|(a, b)| ((*a).to_string(), (*b).to_string()))
         .collect();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn an_empty_program_line_stays_on_its_side() {
+        // Printed as `[client 1] `, recorded without the trailing space.
+        let recorded = lines("[+0.1s] [client 1] a\n[+0.1s] [client 1]\n[+0.2s] [client 1] b");
+        let fresh = vec![
+            "[+0.1s] [client 1] a".to_string(),
+            "[+0.1s] [client 1] ".to_string(),
+            "[+0.2s] [client 1] b".to_string(),
+        ];
+        assert!(compare(&recorded, &fresh, Compare::PerSide).is_empty());
+        let without = lines("[+0.1s] [client 1] a\n[+0.2s] [client 1] b");
+        assert!(!compare(&without, &fresh, Compare::PerSide).is_empty());
+    }
+
+    #[test]
+    fn http_dates_are_masked() {
+        assert_eq!(
+            mask_http_dates("[client 1] Date: Mon, 30 Nov 2026 02:46:03 GMT"),
+            "[client 1] Date: <date>"
+        );
+        assert_eq!(
+            mask_http_dates("é Sun, 06 Nov 1994 08:49:37 GMTx, 1 Nov 1994"),
+            "é <date>x, 1 Nov 1994"
+        );
+        let a = lines("[client 1] Last-Modified: Tue, 01 Dec 2026 10:00:00 GMT");
+        let b = lines("[client 1] Last-Modified: Wed, 02 Dec 2026 11:11:11 GMT");
+        assert!(compare(&a, &b, Compare::PerSide).is_empty());
     }
 
     #[test]
