@@ -201,7 +201,7 @@ fn rust_client_python_server_http_server_same_body_as_the_course_program() {
 }
 
 #[test]
-fn rust_server_python_client_course_program_saves_chunk_sizes_into_the_page() {
+fn the_course_program_saves_chunk_sizes_into_the_page() {
     // A test server (Rust) sends the same chunked response to http-get and to the
     // course's program. http-get decodes it; the course's program saves it as it came,
     // size lines and all.
