@@ -116,6 +116,10 @@ struct Run<'a> {
     program_lines: Vec<(String, String)>,
     /// Lines collected but not printed yet.
     pending: Vec<Event>,
+    /// Where the programs run: the workspace (the folder that holds `lessons/`), so a
+    /// demo can name files of the repository (`--root lessons/15-tftp/sample`) wherever
+    /// `cargo lesson` was started from.
+    workdir: PathBuf,
 }
 
 /// Run the demo of `lesson`; returns the runner's exit status (0 all well, 1 a program
@@ -158,6 +162,11 @@ pub fn run(lesson: &Lesson, demo: &Demo, opts: &Options, printer: &mut Printer) 
         stopping: false,
         program_lines: Vec::new(),
         pending: Vec::new(),
+        workdir: lesson
+            .dir
+            .parent()
+            .and_then(Path::parent)
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
     };
     let result = run.demo(demo);
     let code = match result {
@@ -319,7 +328,7 @@ impl Run<'_> {
         let stdin = spec.stdin.as_ref().map(|s| substitute(s, value));
         let path = self.opts.bin_dir.join(&spec.bin);
         let mut command = Command::new(&path);
-        command.args(&args);
+        command.args(&args).current_dir(&self.workdir);
         // Its own process group: stopping it reaches whatever it starts, and a Ctrl-C in
         // the terminal reaches only the runner, which then stops everyone in order.
         command.process_group(0);
