@@ -192,20 +192,24 @@ fn download(
     let mut tries = 1; // how many times `last` has been sent
     let mut deadline = Instant::now() + args.timeout;
     let mut timeout_now = args.timeout; // what the socket's read timeout is set to
+    let mut interrupted = false; // did a packet that was not the answer come meanwhile?
     // One byte more than a DATA packet may have, so that a longer one shows up as such.
     let mut buf = vec![0u8; 4 + requested.max(DEFAULT_BLKSIZE) + 1];
 
     loop {
-        // Wait for the next datagram, but only until the deadline of the last send: a
-        // stranger's packets must not keep pushing our timeout away.
+        // Wait for the next datagram until the deadline of the last send. Usually that
+        // is the whole --timeout, already set on the socket. After a packet that was not
+        // the answer (a stranger's, a duplicate) only what is left of it: such packets
+        // must not keep pushing our timeout away.
         let left = deadline.saturating_duration_since(Instant::now());
-        if left != timeout_now && !left.is_zero() {
+        let wait = if interrupted { left } else { args.timeout };
+        if wait != timeout_now && !wait.is_zero() {
             socket
-                .set_read_timeout(Some(left))
+                .set_read_timeout(Some(wait))
                 .map_err(|e| error_line("set timeout", server, &e))?;
-            timeout_now = left;
+            timeout_now = wait;
         }
-        let got = if left.is_zero() {
+        let got = if wait.is_zero() {
             Err(io::Error::from(io::ErrorKind::WouldBlock))
         } else {
             socket.recv_from(&mut buf)
@@ -226,6 +230,7 @@ fn download(
                 send(socket, &last, to, args.trace, &format!("{last_shown} (again)"))?;
                 tries += 1;
                 deadline = Instant::now() + args.timeout;
+                interrupted = false;
                 continue;
             }
             Err(e) => return Err(error_line("receive", peer.unwrap_or(server), &e)),
@@ -248,6 +253,7 @@ fn download(
                 let error = error_packet(UNKNOWN_TRANSFER_ID, "unknown transfer ID");
                 send(socket, &error.to_bytes(), from, args.trace, &error.to_string())?;
             }
+            interrupted = true;
             continue;
         }
         let packet = match Packet::parse(datagram) {
@@ -338,10 +344,14 @@ fn download(
             {
                 let ack = Packet::Ack { block };
                 send(socket, &ack.to_bytes(), from, args.trace, &format!("{ack} (again)"))?;
+                interrupted = true;
                 continue;
             }
             // Any other block number is an old copy from long ago: nothing to do.
-            Packet::Data { .. } => continue,
+            Packet::Data { .. } => {
+                interrupted = true;
+                continue;
+            }
             Packet::Error { code, message } => {
                 return Err(format!(
                     "server {from}: error {code} ({}): {message}",
@@ -359,6 +369,7 @@ fn download(
         send(socket, &last, from, args.trace, &last_shown)?;
         tries = 1;
         deadline = Instant::now() + args.timeout;
+        interrupted = false;
     }
 }
 
