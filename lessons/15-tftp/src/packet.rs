@@ -310,10 +310,7 @@ mod tests {
             data: b"hi",
         };
         assert_eq!(data.to_bytes(), b"\x00\x03\x01\x02hi");
-        assert_eq!(
-            Packet::Ack { block: 65535 }.to_bytes(),
-            b"\x00\x04\xff\xff"
-        );
+        assert_eq!(Packet::Ack { block: 65535 }.to_bytes(), b"\x00\x04\xff\xff");
         let error = Packet::Error {
             code: 1,
             message: "File not found".into(),
@@ -338,7 +335,10 @@ mod tests {
                 block: 7,
                 data: &[0, 1, 2, 255],
             },
-            Packet::Data { block: 0, data: &[] },
+            Packet::Data {
+                block: 0,
+                data: &[],
+            },
             Packet::Ack { block: 0 },
             Packet::Error {
                 code: 5,
@@ -387,18 +387,28 @@ mod tests {
                 b"\x00\x01file\x00octet",
                 "request: the last string has no zero byte at its end",
             ),
-            (b"\x00\x01file", "request: the last string has no zero byte at its end"),
+            (
+                b"\x00\x01file",
+                "request: the last string has no zero byte at its end",
+            ),
             (b"\x00\x01file\x00", "request: a file name but no mode"),
             (b"\x00\x01", "request: no file name and no mode"),
             (
                 b"\x00\x01f\x00bogus\x00",
                 "request: unknown mode \"bogus\" (RFC 1350 knows octet, netascii, mail)",
             ),
-            (b"\x00\x01f\x00octet\x00tsize\x00", "option \"tsize\" has no value"),
+            (
+                b"\x00\x01f\x00octet\x00tsize\x00",
+                "option \"tsize\" has no value",
+            ),
             (b"\x00\x04\x00\x01\x00", "ACK of 5 bytes, not 4"),
         ];
         for (bytes, why) in cases {
-            assert_eq!(Packet::parse(bytes), Err(Malformed(why.into())), "{bytes:?}");
+            assert_eq!(
+                Packet::parse(bytes),
+                Err(Malformed(why.into())),
+                "{bytes:?}"
+            );
         }
         assert_eq!(
             Packet::parse(b"\x00\x01\x00octet\x00"),

@@ -45,7 +45,11 @@ fn a_multi_mb_file_from_in_tftpd_with_512_byte_blocks() {
         done.stdout
     );
     // 3000123 = 5859 full blocks of 512 and one of 315.
-    assert!(done.stdout.contains(&received(3_000_123, 5860, 512)), "{}", done.stdout);
+    assert!(
+        done.stdout.contains(&received(3_000_123, 5860, 512)),
+        "{}",
+        done.stdout
+    );
     assert_eq!(here.names(), ["copy.bin"], "no temporary file left");
 }
 
@@ -65,7 +69,11 @@ fn a_multi_mb_file_from_in_tftpd_with_blksize_8192() {
         "{}",
         done.stdout
     );
-    assert!(done.stdout.contains(&received(4_000_000, 489, 8192)), "{}", done.stdout);
+    assert!(
+        done.stdout.contains(&received(4_000_000, 489, 8192)),
+        "{}",
+        done.stdout
+    );
 }
 
 #[test]
@@ -86,7 +94,11 @@ fn a_missing_file_on_in_tftpd_is_error_1_and_leaves_no_file() {
         "{line}"
     );
     assert_eq!(done.stderr.lines().count(), 1, "{}", done.stderr);
-    assert_eq!(here.names(), Vec::<String>::new(), "no file, no temporary file");
+    assert_eq!(
+        here.names(),
+        Vec::<String>::new(),
+        "no file, no temporary file"
+    );
 }
 
 #[test]
@@ -101,10 +113,22 @@ fn a_size_that_is_a_multiple_of_512_ends_with_an_empty_block() {
     assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
     assert_same_bytes(&read(&here, "copy.bin"), &want, "copy.bin");
     // 2048 full blocks, then block 2049 with nothing in it says "that was all".
-    assert!(done.stdout.contains("  DATA 2048 (512 bytes)\n"), "{}", done.stdout);
-    assert!(done.stdout.contains("  DATA 2049 (0 bytes)\n"), "{}", done.stdout);
+    assert!(
+        done.stdout.contains("  DATA 2048 (512 bytes)\n"),
+        "{}",
+        done.stdout
+    );
+    assert!(
+        done.stdout.contains("  DATA 2049 (0 bytes)\n"),
+        "{}",
+        done.stdout
+    );
     assert!(done.stdout.contains("  ACK 2049\n"), "{}", done.stdout);
-    assert!(done.stdout.contains(&received(512 * 2048, 2049, 512)), "{}", done.stdout);
+    assert!(
+        done.stdout.contains(&received(512 * 2048, 2049, 512)),
+        "{}",
+        done.stdout
+    );
 }
 
 /// A block number is 16 bits: at 512 bytes a block, block 65535 ends at 32 MiB. After it
@@ -122,7 +146,11 @@ fn more_than_65535_blocks_wrap_the_block_number_to_0() {
     let done = download(&here, addr, "huge.bin", "copy.bin", &[]);
     assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
     assert_same_bytes(&read(&here, "copy.bin"), &want, "copy.bin");
-    assert!(done.stdout.contains(&received(size, 65_601, 512)), "{}", done.stdout);
+    assert!(
+        done.stdout.contains(&received(size, 65_601, 512)),
+        "{}",
+        done.stdout
+    );
 }
 
 #[test]
@@ -138,11 +166,16 @@ fn in_tftpd_refusing_the_options_means_512_byte_blocks_and_no_size() {
     assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
     assert_same_bytes(&read(&here, "copy.bin"), &want, "copy.bin");
     assert!(
-        done.stdout.contains("no OACK: the server ignored the options, blksize 512\n"),
+        done.stdout
+            .contains("no OACK: the server ignored the options, blksize 512\n"),
         "{}",
         done.stdout
     );
-    assert!(done.stdout.contains(&received(100_000, 196, 512)), "{}", done.stdout);
+    assert!(
+        done.stdout.contains(&received(100_000, 196, 512)),
+        "{}",
+        done.stdout
+    );
 }
 
 #[test]
@@ -201,7 +234,9 @@ fn fake(extra: &[&str]) -> Fake {
 impl Fake {
     /// Send from the transfer socket.
     fn send(&self, packet: &[u8]) {
-        self.tid.send_to(packet, self.peer).expect("send to the client");
+        self.tid
+            .send_to(packet, self.peer)
+            .expect("send to the client");
     }
 
     /// The next packet the client sends to the transfer socket.
@@ -272,7 +307,11 @@ fn a_duplicate_data_block_is_acked_again_and_written_once() {
     let (done, dir) = f.finish();
     assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
     assert_eq!(read(&dir, "copy.bin"), [first, second].concat());
-    assert!(done.stdout.contains(&received(515, 2, 512)), "{}", done.stdout);
+    assert!(
+        done.stdout.contains(&received(515, 2, 512)),
+        "{}",
+        done.stdout
+    );
 }
 
 #[test]
@@ -289,7 +328,8 @@ fn a_server_that_ignores_the_options_gets_512_byte_blocks() {
     assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
     assert_eq!(read(&dir, "copy.bin"), block);
     assert!(
-        done.stdout.contains("no OACK: the server ignored the options, blksize 512\n"),
+        done.stdout
+            .contains("no OACK: the server ignored the options, blksize 512\n"),
         "{}",
         done.stdout
     );
@@ -423,7 +463,8 @@ fn a_data_block_longer_than_the_block_size_is_refused() {
     let (done, dir) = f.finish();
     assert_eq!(done.code(), 1);
     assert!(
-        done.stderr.ends_with(": DATA 1 has 513 bytes, over blksize 512\n"),
+        done.stderr
+            .ends_with(": DATA 1 has 513 bytes, over blksize 512\n"),
         "{}",
         done.stderr
     );
@@ -444,7 +485,24 @@ fn bad_usage_is_exit_2() {
     ] {
         let done = client(here.path(), &args);
         assert_eq!(done.code(), 2, "{args:?}: {}", done.stderr);
-        assert!(done.stderr.starts_with("error: "), "{args:?}: {}", done.stderr);
+        assert!(
+            done.stderr.starts_with("error: "),
+            "{args:?}: {}",
+            done.stderr
+        );
     }
     assert_eq!(here.names(), Vec::<String>::new());
+}
+
+#[test]
+fn ctrl_c_in_the_middle_leaves_no_file() {
+    let f = fake(&["--timeout", "5"]);
+    f.send(&data(1, &contents(512, 17)));
+    f.expect(&ack(1));
+    // The temporary file exists now, holding block 1 (or about to).
+    assert_eq!(f.dir.names().len(), 1, "{:?}", f.dir.names());
+    f.client.interrupt().expect("SIGINT");
+    let (done, dir) = f.finish();
+    assert_eq!(done.code(), 130);
+    assert_eq!(dir.names(), Vec::<String>::new(), "no half file");
 }

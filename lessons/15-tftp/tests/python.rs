@@ -40,7 +40,11 @@ fn python_client_rust_server_byte_identical() {
     let here = TempDir::new("out");
     let done = python_download(&py, here.path(), addr, "p.bin", "copy.bin");
     assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
-    assert_same_bytes(&fs::read(here.join("copy.bin")).expect("file"), &want, "copy.bin");
+    assert_same_bytes(
+        &fs::read(here.join("copy.bin")).expect("file"),
+        &want,
+        "copy.bin",
+    );
     assert_eq!(
         done.stdout,
         format!(
@@ -62,11 +66,18 @@ fn python_client_rust_server_size_a_multiple_of_512() {
     let here = TempDir::new("out");
     let done = python_download(&py, here.path(), addr, "k.bin", "copy.bin");
     assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
-    assert_same_bytes(&fs::read(here.join("copy.bin")).expect("file"), &want, "copy.bin");
+    assert_same_bytes(
+        &fs::read(here.join("copy.bin")).expect("file"),
+        &want,
+        "copy.bin",
+    );
     let out = server
         .wait_for_stdout("sent \"k.bin\"", PATIENCE)
         .expect("the server's summary");
-    assert!(out.contains(": 153600 bytes in 301 blocks of 512 in "), "{out}");
+    assert!(
+        out.contains(": 153600 bytes in 301 blocks of 512 in "),
+        "{out}"
+    );
 }
 
 #[test]
@@ -77,7 +88,10 @@ fn python_client_rust_server_missing_file_and_dot_dot() {
     let here = TempDir::new("out");
     for (name, line) in [
         ("nope.txt", "error 1: \"nope.txt\": file not found"),
-        ("../etc/passwd", "error 2: \"../etc/passwd\": `..` may not leave the root"),
+        (
+            "../etc/passwd",
+            "error 2: \"../etc/passwd\": `..` may not leave the root",
+        ),
     ] {
         let done = python_download(&py, here.path(), addr, name, "copy.bin");
         assert_eq!(done.code(), 1, "{name}");
@@ -103,5 +117,9 @@ fn python_client_in_tftpd_byte_identical() {
     let here = TempDir::new("out");
     let done = python_download(&py, here.path(), addr, "i.bin", "copy.bin");
     assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
-    assert_same_bytes(&fs::read(here.join("copy.bin")).expect("file"), &want, "copy.bin");
+    assert_same_bytes(
+        &fs::read(here.join("copy.bin")).expect("file"),
+        &want,
+        "copy.bin",
+    );
 }

@@ -72,7 +72,10 @@ fn main() -> ExitCode {
         Some(output) => output,
         None => match Path::new(&args.file).file_name() {
             Some(name) => PathBuf::from(name),
-            None => usage(format!("{:?} has no file name to save under: use -o", args.file)),
+            None => usage(format!(
+                "{:?} has no file name to save under: use -o",
+                args.file
+            )),
         },
     };
 
@@ -227,7 +230,13 @@ fn download(
                         args.timeout.as_secs_f64()
                     ));
                 }
-                send(socket, &last, to, args.trace, &format!("{last_shown} (again)"))?;
+                send(
+                    socket,
+                    &last,
+                    to,
+                    args.trace,
+                    &format!("{last_shown} (again)"),
+                )?;
                 tries += 1;
                 deadline = Instant::now() + args.timeout;
                 interrupted = false;
@@ -251,7 +260,13 @@ fn download(
             // Never answer an ERROR with an ERROR: two programs could bounce them for ever.
             if !matches!(Packet::parse(datagram), Ok(Packet::Error { .. })) {
                 let error = error_packet(UNKNOWN_TRANSFER_ID, "unknown transfer ID");
-                send(socket, &error.to_bytes(), from, args.trace, &error.to_string())?;
+                send(
+                    socket,
+                    &error.to_bytes(),
+                    from,
+                    args.trace,
+                    &error.to_string(),
+                )?;
             }
             interrupted = true;
             continue;
@@ -308,7 +323,10 @@ fn download(
                     progress = Some(progress_bar(None));
                 }
                 if data.len() > blksize {
-                    let why = format!("DATA {block} has {} bytes, over blksize {blksize}", data.len());
+                    let why = format!(
+                        "DATA {block} has {} bytes, over blksize {blksize}",
+                        data.len()
+                    );
                     let error = error_packet(ILLEGAL_OPERATION, &why);
                     let _ = socket.send_to(&error.to_bytes(), from);
                     return Err(format!("receive {from}: {why}"));
@@ -343,7 +361,13 @@ fn download(
                 if received.blocks > 0 && block == expected.wrapping_sub(1) =>
             {
                 let ack = Packet::Ack { block };
-                send(socket, &ack.to_bytes(), from, args.trace, &format!("{ack} (again)"))?;
+                send(
+                    socket,
+                    &ack.to_bytes(),
+                    from,
+                    args.trace,
+                    &format!("{ack} (again)"),
+                )?;
                 interrupted = true;
                 continue;
             }
@@ -507,7 +531,9 @@ fn seconds(text: &str) -> Result<Duration, String> {
 
 /// Bad usage that clap could not see: its usage error, exit 2.
 fn usage(message: String) -> ! {
-    Args::command().error(ErrorKind::ValueValidation, message).exit()
+    Args::command()
+        .error(ErrorKind::ValueValidation, message)
+        .exit()
 }
 
 #[cfg(test)]

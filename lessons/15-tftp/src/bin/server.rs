@@ -121,7 +121,10 @@ fn main() -> ExitCode {
             },
             Ok(Packet::Wrq(request)) => (
                 ILLEGAL_OPERATION,
-                format!("{:?}: this server is read-only (WRQ refused)", request.filename),
+                format!(
+                    "{:?}: this server is read-only (WRQ refused)",
+                    request.filename
+                ),
             ),
             // Never answer an ERROR with an ERROR: two programs could bounce them for ever.
             Ok(error @ Packet::Error { .. }) => {

@@ -24,10 +24,8 @@ impl TempDir {
     pub fn new(label: &str) -> TempDir {
         static COUNT: AtomicUsize = AtomicUsize::new(0);
         let n = COUNT.fetch_add(1, Ordering::SeqCst);
-        let path = std::env::temp_dir().join(format!(
-            "tftp-test-{}-{n}-{label}",
-            std::process::id()
-        ));
+        let path =
+            std::env::temp_dir().join(format!("tftp-test-{}-{n}-{label}", std::process::id()));
         let _ = fs::remove_dir_all(&path);
         fs::create_dir_all(&path).expect("create a temporary folder");
         fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).expect("chmod 755");
@@ -187,7 +185,12 @@ pub fn tftp_hpa() -> Option<PathBuf> {
 pub fn tftp_hpa_get(tftp: &Path, dir: &Path, addr: SocketAddr, name: &str, out: &str) -> Finished {
     let mut command = Command::new(tftp);
     command
-        .args(["-m", "binary", &addr.ip().to_string(), &addr.port().to_string()])
+        .args([
+            "-m",
+            "binary",
+            &addr.ip().to_string(),
+            &addr.port().to_string(),
+        ])
         .args(["-c", "get", name, out])
         .current_dir(dir);
     Running::spawn(command)

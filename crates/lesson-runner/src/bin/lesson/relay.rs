@@ -579,7 +579,11 @@ impl Flow {
             ),
         );
         let (listen, up, client) = (Arc::clone(&side), Arc::clone(&self.up), self.client);
-        let (sink, label, stopped) = (self.sink.clone(), self.label.clone(), Arc::clone(&self.stopped));
+        let (sink, label, stopped) = (
+            self.sink.clone(),
+            self.label.clone(),
+            Arc::clone(&self.stopped),
+        );
         thread::spawn(move || {
             let mut buf = vec![0u8; 65_536];
             while !stopped.load(Ordering::SeqCst) {
@@ -599,7 +603,10 @@ impl Flow {
                     ),
                 );
                 if let Err(e) = up.send_to(&buf[..n], server_port) {
-                    sink.push(&label, format!("cannot send to the server: {}", netkit::cause(&e)));
+                    sink.push(
+                        &label,
+                        format!("cannot send to the server: {}", netkit::cause(&e)),
+                    );
                 }
             }
         });
@@ -834,21 +841,29 @@ mod tests {
         let mut buf = [0u8; 64];
         let (n, upstream) = server.recv_from(&mut buf).expect("server gets the request");
         assert_eq!(&buf[..n], b"request");
-        transfer.send_to(b"data 1", upstream).expect("answer from the transfer port");
+        transfer
+            .send_to(b"data 1", upstream)
+            .expect("answer from the transfer port");
         let (n, side) = client.recv_from(&mut buf).expect("the client gets it");
         assert_eq!(&buf[..n], b"data 1");
         assert_ne!(side, relay.addr, "a port of its own");
         client.send_to(b"ack 1", side).expect("ack to that port");
-        let (n, from) = transfer.recv_from(&mut buf).expect("the transfer port gets it");
+        let (n, from) = transfer
+            .recv_from(&mut buf)
+            .expect("the transfer port gets it");
         assert_eq!((&buf[..n], from), (b"ack 1".as_slice(), upstream));
         let text = wire_lines(&sink, "b'ack 1'").join("\n");
         let port = transfer.local_addr().expect("addr").port();
         assert!(
-            text.contains(&format!("the server answers from port {port}: the client sees it as {side}")),
+            text.contains(&format!(
+                "the server answers from port {port}: the client sees it as {side}"
+            )),
             "{text}"
         );
         assert!(
-            text.contains(&format!("client → server  5 bytes  b'ack 1' (to port {port})")),
+            text.contains(&format!(
+                "client → server  5 bytes  b'ack 1' (to port {port})"
+            )),
             "{text}"
         );
     }
