@@ -269,8 +269,12 @@ fn a_packet_from_a_stranger_port_gets_error_5_and_the_transfer_goes_on() {
     let (first, second) = (contents(512, 7), contents(100, 8));
     f.send(&data(1, &first));
     f.expect(&ack(1));
-    // Someone else, from another port, sends the next block first.
+    // Someone else, from another port, sends an ERROR (not answered: no ERROR
+    // ping-pong), then the next block.
     let stranger = test_socket();
+    stranger
+        .send_to(&error(0, "stop"), f.peer)
+        .expect("stranger sends");
     stranger
         .send_to(&data(2, b"not yours"), f.peer)
         .expect("stranger sends");
@@ -288,7 +292,8 @@ fn a_packet_from_a_stranger_port_gets_error_5_and_the_transfer_goes_on() {
     assert_eq!(
         done.stderr,
         format!(
-            "ignored a packet from {stranger_addr}, which is not this transfer's server (answered ERROR 5)\n"
+            "ignored an ERROR from {stranger_addr}, which is not this transfer's server\n\
+             ignored a packet from {stranger_addr}, which is not this transfer's server (answered ERROR 5)\n"
         )
     );
 }

@@ -254,11 +254,13 @@ fn download(
             None => from.ip() == server.ip(),
         };
         if !from_peer {
-            eprintln!(
-                "ignored a packet from {from}, which is not this transfer's server (answered ERROR 5)"
-            );
             // Never answer an ERROR with an ERROR: two programs could bounce them for ever.
-            if !matches!(Packet::parse(datagram), Ok(Packet::Error { .. })) {
+            if matches!(Packet::parse(datagram), Ok(Packet::Error { .. })) {
+                eprintln!("ignored an ERROR from {from}, which is not this transfer's server");
+            } else {
+                eprintln!(
+                    "ignored a packet from {from}, which is not this transfer's server (answered ERROR 5)"
+                );
                 let error = error_packet(UNKNOWN_TRANSFER_ID, "unknown transfer ID");
                 send(
                     socket,

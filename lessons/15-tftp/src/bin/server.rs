@@ -292,9 +292,14 @@ fn lock_step(
                 Err(e) => return Err(error_line("receive", peer, &e)),
             };
             if from != peer {
-                // Someone else wrote to this transfer's port. Tell them, carry on.
-                eprintln!("packet from {from} on the transfer port of {peer}: answered ERROR 5");
-                if !matches!(Packet::parse(&buf[..n]), Ok(Packet::Error { .. })) {
+                // Someone else wrote to this transfer's port. Tell them (unless it is an
+                // ERROR: never answer one with another), and carry on.
+                if matches!(Packet::parse(&buf[..n]), Ok(Packet::Error { .. })) {
+                    eprintln!("ERROR from {from} on the transfer port of {peer}: ignored");
+                } else {
+                    eprintln!(
+                        "packet from {from} on the transfer port of {peer}: answered ERROR 5"
+                    );
                     let error = Packet::Error {
                         code: UNKNOWN_TRANSFER_ID,
                         message: "unknown transfer ID".into(),
