@@ -14,6 +14,8 @@
 //!
 //! UDP: one datagram relay. Each client address gets its own upstream socket, so the
 //! server's reply comes back to the relay on that socket and goes to the right client.
+//! A reply from another port of the server (TFTP's transfer ID) gets a relay port of its
+//! own, so the client sees a new port there too.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -399,6 +401,12 @@ fn forward(mut to: &TcpStream, data: &[u8], mode: Mode) -> io::Result<()> {
 
 /// Start a UDP relay in front of `server`: one line per datagram, each client with its
 /// own upstream socket so the replies find their way back.
+///
+/// A server may answer from another port than the one the client wrote to (TFTP does:
+/// each transfer gets a port of its own, its transfer ID). The relay then opens a port of
+/// its own for that server port, sends the answer to the client from there, and passes
+/// what the client sends to it on to that server port: the client sees a new port, as it
+/// would without the relay.
 pub fn udp(server: SocketAddr, sink: Sink, numbers: Arc<AtomicUsize>) -> io::Result<Relay> {
     let socket = UdpSocket::bind(local_for(server))?;
     let addr = socket.local_addr()?;
@@ -422,8 +430,8 @@ pub fn udp(server: SocketAddr, sink: Sink, numbers: Arc<AtomicUsize>) -> io::Res
             if let Entry::Vacant(slot) = map.entry(client) {
                 let n = numbers.fetch_add(1, Ordering::SeqCst) + 1;
                 let label = format!("wire {n}");
+                // Not connected: the answers may come from other ports of the server.
                 let up = match UdpSocket::bind(local_for(server)).and_then(|up| {
-                    up.connect(server)?;
                     up.set_read_timeout(Some(tick))?;
                     Ok(up)
                 }) {
@@ -446,38 +454,17 @@ pub fn udp(server: SocketAddr, sink: Sink, numbers: Arc<AtomicUsize>) -> io::Res
                     &label,
                     format!("client {client}: relaying to server {server} from {via}"),
                 );
-                let back = Arc::clone(&up);
-                let main = Arc::clone(&socket);
-                let (sink2, label2, stopped2) = (sink.clone(), label.clone(), Arc::clone(&stopped));
-                thread::spawn(move || {
-                    let mut buf = vec![0u8; 65_536];
-                    while !stopped2.load(Ordering::SeqCst) {
-                        match back.recv(&mut buf) {
-                            Ok(n) => {
-                                sink2.push(
-                                    &label2,
-                                    format!("server → client  {}  {}", bytes(n), show(&buf[..n])),
-                                );
-                                if let Err(e) = main.send_to(&buf[..n], client) {
-                                    sink2.push(
-                                        &label2,
-                                        format!(
-                                            "cannot pass it to {client}: {}",
-                                            netkit::cause(&e)
-                                        ),
-                                    );
-                                }
-                            }
-                            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
-                                sink2.push(
-                                    &label2,
-                                    "nobody listens at the server's address (ICMP port unreachable)",
-                                );
-                            }
-                            Err(_) => {}
-                        }
-                    }
-                });
+                let flow = Flow {
+                    server,
+                    client,
+                    up: Arc::clone(&up),
+                    main: Arc::clone(&socket),
+                    sink: sink.clone(),
+                    label: label.clone(),
+                    stopped: Arc::clone(&stopped),
+                    tick,
+                };
+                thread::spawn(move || flow.answers());
                 slot.insert((label, up));
             }
             if let Some((label, up)) = map.get(&client) {
@@ -485,7 +472,7 @@ pub fn udp(server: SocketAddr, sink: Sink, numbers: Arc<AtomicUsize>) -> io::Res
                     label,
                     format!("client → server  {}  {}", bytes(n), show(data)),
                 );
-                if let Err(e) = up.send(data) {
+                if let Err(e) = up.send_to(data, server) {
                     sink.push(
                         label,
                         format!("cannot send to the server: {}", netkit::cause(&e)),
@@ -499,6 +486,132 @@ pub fn udp(server: SocketAddr, sink: Sink, numbers: Arc<AtomicUsize>) -> io::Res
         stop,
         udp: true,
     })
+}
+
+/// One client's traffic through the UDP relay.
+struct Flow {
+    server: SocketAddr,
+    client: SocketAddr,
+    /// The relay's socket towards the server, for this client.
+    up: Arc<UdpSocket>,
+    /// The relay's front socket, which the client wrote to.
+    main: Arc<UdpSocket>,
+    sink: Sink,
+    label: String,
+    stopped: Arc<AtomicBool>,
+    tick: Duration,
+}
+
+impl Flow {
+    /// What the server sends to this client: from its own port, out of the front socket;
+    /// from another port of the server, out of a relay port opened for that port.
+    fn answers(self) {
+        let mut sides: HashMap<SocketAddr, Arc<UdpSocket>> = HashMap::new();
+        let mut buf = vec![0u8; 65_536];
+        while !self.stopped.load(Ordering::SeqCst) {
+            let (n, from) = match self.up.recv_from(&mut buf) {
+                Ok(got) => got,
+                Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
+                    self.sink.push(
+                        &self.label,
+                        "nobody listens at the server's address (ICMP port unreachable)",
+                    );
+                    continue;
+                }
+                Err(_) => continue,
+            };
+            let data = &buf[..n];
+            let out = if from == self.server {
+                Arc::clone(&self.main)
+            } else if from.ip() != self.server.ip() {
+                self.sink.push(
+                    &self.label,
+                    format!("ignored {} from {from}, not the server", bytes(n)),
+                );
+                continue;
+            } else if let Some(side) = sides.get(&from) {
+                Arc::clone(side)
+            } else {
+                match self.side(from) {
+                    Ok(side) => {
+                        sides.insert(from, Arc::clone(&side));
+                        side
+                    }
+                    Err(e) => {
+                        self.sink.push(
+                            &self.label,
+                            format!("cannot open a port for {from}: {}", netkit::cause(&e)),
+                        );
+                        continue;
+                    }
+                }
+            };
+            let port = if from == self.server {
+                String::new()
+            } else {
+                format!(" (from port {})", from.port())
+            };
+            self.sink.push(
+                &self.label,
+                format!("server → client  {}  {}{port}", bytes(n), show(data)),
+            );
+            if let Err(e) = out.send_to(data, self.client) {
+                self.sink.push(
+                    &self.label,
+                    format!("cannot pass it to {}: {}", self.client, netkit::cause(&e)),
+                );
+            }
+        }
+    }
+
+    /// A relay port standing for the server's port `server_port`: what the client sends
+    /// to it goes on to that port.
+    fn side(&self, server_port: SocketAddr) -> io::Result<Arc<UdpSocket>> {
+        let side = UdpSocket::bind(local_for(self.server))?;
+        side.set_read_timeout(Some(self.tick))?;
+        let side = Arc::new(side);
+        self.sink.push(
+            &self.label,
+            format!(
+                "the server answers from port {}: the client sees it as {}",
+                server_port.port(),
+                side.local_addr()?
+            ),
+        );
+        let (listen, up, client) = (Arc::clone(&side), Arc::clone(&self.up), self.client);
+        let (sink, label, stopped) = (
+            self.sink.clone(),
+            self.label.clone(),
+            Arc::clone(&self.stopped),
+        );
+        thread::spawn(move || {
+            let mut buf = vec![0u8; 65_536];
+            while !stopped.load(Ordering::SeqCst) {
+                let Ok((n, from)) = listen.recv_from(&mut buf) else {
+                    continue;
+                };
+                if from != client {
+                    continue;
+                }
+                sink.push(
+                    &label,
+                    format!(
+                        "client → server  {}  {} (to port {})",
+                        bytes(n),
+                        show(&buf[..n]),
+                        server_port.port()
+                    ),
+                );
+                if let Err(e) = up.send_to(&buf[..n], server_port) {
+                    sink.push(
+                        &label,
+                        format!("cannot send to the server: {}", netkit::cause(&e)),
+                    );
+                }
+            }
+        });
+        Ok(side)
+    }
 }
 
 #[cfg(test)]
@@ -706,6 +819,51 @@ mod tests {
         );
         assert!(
             text.contains("server → client  10 bytes  b're: from a'"),
+            "{text}"
+        );
+    }
+
+    /// TFTP's server answers from a new port: the client sees a relay port standing for
+    /// it, and what it sends there reaches that server port.
+    #[test]
+    fn udp_answers_from_another_server_port_get_a_relay_port_of_their_own() {
+        let server = UdpSocket::bind("127.0.0.1:0").expect("server");
+        let transfer = UdpSocket::bind("127.0.0.1:0").expect("transfer port");
+        for s in [&server, &transfer] {
+            s.set_read_timeout(Some(PATIENCE)).expect("timeout");
+        }
+        let server_addr = server.local_addr().expect("addr");
+        let sink = Sink::default();
+        let relay = udp(server_addr, sink.clone(), Arc::new(AtomicUsize::new(0))).expect("relay");
+        let client = UdpSocket::bind("127.0.0.1:0").expect("client");
+        client.set_read_timeout(Some(PATIENCE)).expect("timeout");
+        client.send_to(b"request", relay.addr).expect("request");
+        let mut buf = [0u8; 64];
+        let (n, upstream) = server.recv_from(&mut buf).expect("server gets the request");
+        assert_eq!(&buf[..n], b"request");
+        transfer
+            .send_to(b"data 1", upstream)
+            .expect("answer from the transfer port");
+        let (n, side) = client.recv_from(&mut buf).expect("the client gets it");
+        assert_eq!(&buf[..n], b"data 1");
+        assert_ne!(side, relay.addr, "a port of its own");
+        client.send_to(b"ack 1", side).expect("ack to that port");
+        let (n, from) = transfer
+            .recv_from(&mut buf)
+            .expect("the transfer port gets it");
+        assert_eq!((&buf[..n], from), (b"ack 1".as_slice(), upstream));
+        let text = wire_lines(&sink, "b'ack 1'").join("\n");
+        let port = transfer.local_addr().expect("addr").port();
+        assert!(
+            text.contains(&format!(
+                "the server answers from port {port}: the client sees it as {side}"
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "client → server  5 bytes  b'ack 1' (to port {port})"
+            )),
             "{text}"
         );
     }

@@ -1,0 +1,513 @@
+//! tftp-client against a real TFTP server, in.tftpd from Debian's tftpd-hpa, and against
+//! a test socket that plays the server packet by packet to make the rare cases happen on
+//! purpose: a stranger's packet, a duplicate block, an OACK, silence, an ERROR, garbage.
+
+mod common;
+
+use std::fs;
+use std::net::{SocketAddr, UdpSocket};
+use std::process::Command;
+
+use common::*;
+use lesson_runner::{Finished, PATIENCE, Running};
+
+/// Download `name` from `addr` with our client into `dir`, saved as `out`.
+fn download(dir: &TempDir, addr: SocketAddr, name: &str, out: &str, extra: &[&str]) -> Finished {
+    let mut args = vec![addr.to_string(), name.to_string(), "-o".into(), out.into()];
+    args.extend(extra.iter().map(|a| a.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    client(dir.path(), &args)
+}
+
+fn read(dir: &TempDir, name: &str) -> Vec<u8> {
+    fs::read(dir.join(name)).expect("the downloaded file")
+}
+
+/// The client's summary line for a successful download.
+fn received(bytes: usize, blocks: usize, blksize: usize) -> String {
+    format!("received {bytes} bytes in {blocks} blocks of {blksize} in ")
+}
+
+#[test]
+fn a_multi_mb_file_from_in_tftpd_with_512_byte_blocks() {
+    let root = TempDir::new("root");
+    let want = root.file("big.bin", contents(3_000_123, 1));
+    let Some((_daemon, addr)) = start_in_tftpd(root.path(), &[]) else {
+        return;
+    };
+    let here = TempDir::new("out");
+    let done = download(&here, addr, "big.bin", "copy.bin", &[]);
+    assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
+    assert_same_bytes(&read(&here, "copy.bin"), &want, "copy.bin");
+    assert!(
+        done.stdout.contains("OACK: blksize 512, tsize 3000123\n"),
+        "{}",
+        done.stdout
+    );
+    // 3000123 = 5859 full blocks of 512 and one of 315.
+    assert!(
+        done.stdout.contains(&received(3_000_123, 5860, 512)),
+        "{}",
+        done.stdout
+    );
+    assert_eq!(here.names(), ["copy.bin"], "no temporary file left");
+}
+
+#[test]
+fn a_multi_mb_file_from_in_tftpd_with_blksize_8192() {
+    let root = TempDir::new("root");
+    let want = root.file("big.bin", contents(4_000_000, 2));
+    let Some((_daemon, addr)) = start_in_tftpd(root.path(), &[]) else {
+        return;
+    };
+    let here = TempDir::new("out");
+    let done = download(&here, addr, "big.bin", "copy.bin", &["--blksize", "8192"]);
+    assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
+    assert_same_bytes(&read(&here, "copy.bin"), &want, "copy.bin");
+    assert!(
+        done.stdout.contains("OACK: blksize 8192, tsize 4000000\n"),
+        "{}",
+        done.stdout
+    );
+    assert!(
+        done.stdout.contains(&received(4_000_000, 489, 8192)),
+        "{}",
+        done.stdout
+    );
+}
+
+#[test]
+fn a_missing_file_on_in_tftpd_is_error_1_and_leaves_no_file() {
+    let root = TempDir::new("root");
+    let Some((_daemon, addr)) = start_in_tftpd(root.path(), &[]) else {
+        return;
+    };
+    let here = TempDir::new("out");
+    let done = download(&here, addr, "no-such-file", "copy.bin", &[]);
+    assert_eq!(done.code(), 1, "stdout: {}", done.stdout);
+    // in.tftpd answers from its transfer port, not the one we asked.
+    let line = done.stderr.trim_end();
+    assert!(
+        line.starts_with("server 127.0.0.1:")
+            && line.ends_with(": error 1 (file not found): File not found")
+            && !line.contains(&format!(":{}:", addr.port())),
+        "{line}"
+    );
+    assert_eq!(done.stderr.lines().count(), 1, "{}", done.stderr);
+    assert_eq!(
+        here.names(),
+        Vec::<String>::new(),
+        "no file, no temporary file"
+    );
+}
+
+#[test]
+fn a_size_that_is_a_multiple_of_512_ends_with_an_empty_block() {
+    let root = TempDir::new("root");
+    let want = root.file("exact.bin", contents(512 * 2048, 3));
+    let Some((_daemon, addr)) = start_in_tftpd(root.path(), &[]) else {
+        return;
+    };
+    let here = TempDir::new("out");
+    let done = download(&here, addr, "exact.bin", "copy.bin", &["--trace"]);
+    assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
+    assert_same_bytes(&read(&here, "copy.bin"), &want, "copy.bin");
+    // 2048 full blocks, then block 2049 with nothing in it says "that was all".
+    assert!(
+        done.stdout.contains("  DATA 2048 (512 bytes)\n"),
+        "{}",
+        done.stdout
+    );
+    assert!(
+        done.stdout.contains("  DATA 2049 (0 bytes)\n"),
+        "{}",
+        done.stdout
+    );
+    assert!(done.stdout.contains("  ACK 2049\n"), "{}", done.stdout);
+    assert!(
+        done.stdout.contains(&received(512 * 2048, 2049, 512)),
+        "{}",
+        done.stdout
+    );
+}
+
+/// A block number is 16 bits: at 512 bytes a block, block 65535 ends at 32 MiB. After it
+/// tftpd-hpa goes on with block 0, 1, ...: 33.6 MB here, 65601 blocks. (The one slow test:
+/// 65601 round trips.)
+#[test]
+fn more_than_65535_blocks_wrap_the_block_number_to_0() {
+    let size = (65_535 + 65) * 512 + 77;
+    let root = TempDir::new("root");
+    let want = root.file("huge.bin", contents(size, 4));
+    let Some((_daemon, addr)) = start_in_tftpd(root.path(), &[]) else {
+        return;
+    };
+    let here = TempDir::new("out");
+    let done = download(&here, addr, "huge.bin", "copy.bin", &[]);
+    assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
+    assert_same_bytes(&read(&here, "copy.bin"), &want, "copy.bin");
+    assert!(
+        done.stdout.contains(&received(size, 65_601, 512)),
+        "{}",
+        done.stdout
+    );
+}
+
+#[test]
+fn in_tftpd_refusing_the_options_means_512_byte_blocks_and_no_size() {
+    let root = TempDir::new("root");
+    let want = root.file("f.bin", contents(100_000, 5));
+    let refuse = ["--refuse", "blksize", "--refuse", "tsize"];
+    let Some((_daemon, addr)) = start_in_tftpd(root.path(), &refuse) else {
+        return;
+    };
+    let here = TempDir::new("out");
+    let done = download(&here, addr, "f.bin", "copy.bin", &["--blksize", "8192"]);
+    assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
+    assert_same_bytes(&read(&here, "copy.bin"), &want, "copy.bin");
+    assert!(
+        done.stdout
+            .contains("no OACK: the server ignored the options, blksize 512\n"),
+        "{}",
+        done.stdout
+    );
+    assert!(
+        done.stdout.contains(&received(100_000, 196, 512)),
+        "{}",
+        done.stdout
+    );
+}
+
+#[test]
+fn in_tftpd_may_lower_the_block_size_we_ask_for() {
+    let root = TempDir::new("root");
+    let want = root.file("f.bin", contents(100_000, 6));
+    let Some((_daemon, addr)) = start_in_tftpd(root.path(), &["--blocksize", "1428"]) else {
+        return;
+    };
+    let here = TempDir::new("out");
+    let done = download(&here, addr, "f.bin", "copy.bin", &["--blksize", "8192"]);
+    assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
+    assert_same_bytes(&read(&here, "copy.bin"), &want, "copy.bin");
+    assert!(
+        done.stdout.contains("OACK: blksize 1428, tsize 100000\n"),
+        "{}",
+        done.stdout
+    );
+}
+
+// ---- a test socket as the server -------------------------------------------------------
+
+/// A fake server: `listen` gets the request; `tid` is "the server's" transfer socket.
+struct Fake {
+    client: Running,
+    listen: UdpSocket,
+    tid: UdpSocket,
+    /// The client's address, learnt from its RRQ.
+    peer: SocketAddr,
+    rrq: Vec<u8>,
+    dir: TempDir,
+}
+
+/// Start our client against a fake server and take its RRQ.
+fn fake(extra: &[&str]) -> Fake {
+    let listen = test_socket();
+    let dir = TempDir::new("out");
+    let mut command = Command::new(CLIENT);
+    command
+        .arg(listen.local_addr().expect("addr").to_string())
+        .args(["f", "-o", "copy.bin"])
+        .args(extra)
+        .current_dir(dir.path());
+    let client = Running::spawn(command).expect("start tftp-client");
+    let (rrq, peer) = receive(&listen);
+    Fake {
+        client,
+        listen,
+        tid: test_socket(),
+        peer,
+        rrq,
+        dir,
+    }
+}
+
+impl Fake {
+    /// Send from the transfer socket.
+    fn send(&self, packet: &[u8]) {
+        self.tid
+            .send_to(packet, self.peer)
+            .expect("send to the client");
+    }
+
+    /// The next packet the client sends to the transfer socket.
+    fn expect(&self, want: &[u8]) {
+        let (got, from) = receive(&self.tid);
+        assert_eq!(from, self.peer);
+        assert_eq!(got, want);
+    }
+
+    fn finish(self) -> (Finished, TempDir) {
+        let done = self.client.finish(PATIENCE).expect("client ends");
+        (done, self.dir)
+    }
+}
+
+#[test]
+fn the_request_is_rrq_octet_with_the_options() {
+    let plain = fake(&["--timeout", "5"]);
+    assert_eq!(plain.rrq, rrq("f", &[("tsize", "0")]));
+    plain.send(&error(1, "not here"));
+    let (done, _) = plain.finish();
+    assert_eq!(done.code(), 1);
+    let f = fake(&["--blksize", "8192", "--timeout", "5"]);
+    assert_eq!(f.rrq, rrq("f", &[("blksize", "8192"), ("tsize", "0")]));
+}
+
+#[test]
+fn a_packet_from_a_stranger_port_gets_error_5_and_the_transfer_goes_on() {
+    let f = fake(&["--timeout", "5"]);
+    let (first, second) = (contents(512, 7), contents(100, 8));
+    f.send(&data(1, &first));
+    f.expect(&ack(1));
+    // Someone else, from another port, sends an ERROR (not answered: no ERROR
+    // ping-pong), then the next block.
+    let stranger = test_socket();
+    stranger
+        .send_to(&error(0, "stop"), f.peer)
+        .expect("stranger sends");
+    stranger
+        .send_to(&data(2, b"not yours"), f.peer)
+        .expect("stranger sends");
+    let (answer, from) = receive(&stranger);
+    assert_eq!(from, f.peer);
+    assert_eq!(error_code(&answer), 5, "{answer:?}");
+    assert_eq!(error_message(&answer), "unknown transfer ID");
+    // The real server's block 2 is the one written.
+    f.send(&data(2, &second));
+    f.expect(&ack(2));
+    let (done, dir) = f.finish();
+    assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
+    assert_eq!(read(&dir, "copy.bin"), [first, second].concat());
+    let stranger_addr = stranger.local_addr().expect("addr");
+    assert_eq!(
+        done.stderr,
+        format!(
+            "ignored an ERROR from {stranger_addr}, which is not this transfer's server\n\
+             ignored a packet from {stranger_addr}, which is not this transfer's server (answered ERROR 5)\n"
+        )
+    );
+}
+
+#[test]
+fn a_duplicate_data_block_is_acked_again_and_written_once() {
+    let f = fake(&["--timeout", "5"]);
+    let (first, second) = (contents(512, 9), contents(3, 10));
+    f.send(&data(1, &first));
+    f.expect(&ack(1));
+    // As if our ACK 1 had been lost: the server sends block 1 again.
+    f.send(&data(1, &first));
+    f.expect(&ack(1));
+    f.send(&data(2, &second));
+    f.expect(&ack(2));
+    let (done, dir) = f.finish();
+    assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
+    assert_eq!(read(&dir, "copy.bin"), [first, second].concat());
+    assert!(
+        done.stdout.contains(&received(515, 2, 512)),
+        "{}",
+        done.stdout
+    );
+}
+
+#[test]
+fn a_server_that_ignores_the_options_gets_512_byte_blocks() {
+    let f = fake(&["--blksize", "8192", "--timeout", "5"]);
+    let block = contents(512, 11);
+    // 512 bytes is not "short" any more, although we asked for 8192: without an OACK
+    // the block size is RFC 1350's.
+    f.send(&data(1, &block));
+    f.expect(&ack(1));
+    f.send(&data(2, b""));
+    f.expect(&ack(2));
+    let (done, dir) = f.finish();
+    assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
+    assert_eq!(read(&dir, "copy.bin"), block);
+    assert!(
+        done.stdout
+            .contains("no OACK: the server ignored the options, blksize 512\n"),
+        "{}",
+        done.stdout
+    );
+}
+
+#[test]
+fn an_oack_sets_the_block_size_and_is_answered_with_ack_0() {
+    let f = fake(&["--blksize", "1024", "--timeout", "5"]);
+    f.send(&oack(&[("blksize", "1024"), ("tsize", "1500")]));
+    f.expect(&ack(0));
+    // Our ACK 0 "got lost": the OACK comes again, and is ACKed again.
+    f.send(&oack(&[("blksize", "1024"), ("tsize", "1500")]));
+    f.expect(&ack(0));
+    let (first, second) = (contents(1024, 12), contents(476, 13));
+    f.send(&data(1, &first));
+    f.expect(&ack(1));
+    f.send(&data(2, &second));
+    f.expect(&ack(2));
+    let (done, dir) = f.finish();
+    assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
+    assert_eq!(read(&dir, "copy.bin"), [first, second].concat());
+    assert!(
+        done.stdout.contains("OACK: blksize 1024, tsize 1500\n"),
+        "{}",
+        done.stdout
+    );
+}
+
+#[test]
+fn an_oack_with_a_bigger_block_than_asked_is_refused_with_error_8() {
+    let f = fake(&["--blksize", "8192", "--timeout", "5"]);
+    f.send(&oack(&[("blksize", "9000")]));
+    let (answer, _) = receive(&f.tid);
+    assert_eq!(error_code(&answer), 8, "{answer:?}");
+    let (done, dir) = f.finish();
+    assert_eq!(done.code(), 1);
+    let port = f_port(&done);
+    assert_eq!(
+        done.stderr,
+        format!("receive 127.0.0.1:{port}: bad OACK: blksize \"9000\", asked for 8192\n")
+    );
+    assert_eq!(dir.names(), Vec::<String>::new());
+}
+
+/// The server's port as the client's error line names it.
+fn f_port(done: &Finished) -> u16 {
+    done.stderr
+        .split("127.0.0.1:")
+        .nth(1)
+        .and_then(|rest| rest.split(':').next())
+        .and_then(|port| port.parse().ok())
+        .unwrap_or_else(|| panic!("no address in {:?}", done.stderr))
+}
+
+#[test]
+fn silence_after_the_request_means_retries_then_a_clear_line() {
+    let f = fake(&["--timeout", "0.1", "--retries", "3"]);
+    // The first RRQ came; three more, the same, one per timeout.
+    for _ in 0..3 {
+        let (again, from) = receive(&f.listen);
+        assert_eq!((again, from), (f.rrq.clone(), f.peer));
+    }
+    let listen = f.listen.local_addr().expect("addr");
+    let (done, dir) = f.finish();
+    assert_eq!(done.code(), 1);
+    assert_eq!(
+        done.stderr,
+        format!(
+            "receive {listen}: no answer to RRQ \"f\" octet tsize=0 after 4 tries, 0.1s apart: giving up\n"
+        )
+    );
+    assert_eq!(dir.names(), Vec::<String>::new());
+}
+
+#[test]
+fn silence_in_the_middle_resends_the_ack_then_gives_up_and_leaves_no_file() {
+    let f = fake(&["--timeout", "0.1", "--retries", "2"]);
+    f.send(&data(1, &contents(512, 14)));
+    for _ in 0..3 {
+        f.expect(&ack(1));
+    }
+    let tid = f.tid.local_addr().expect("addr");
+    let (done, dir) = f.finish();
+    assert_eq!(done.code(), 1);
+    assert_eq!(
+        done.stderr,
+        format!("receive {tid}: no answer to ACK 1 after 3 tries, 0.1s apart: giving up\n")
+    );
+    assert_eq!(dir.names(), Vec::<String>::new(), "no half file");
+}
+
+#[test]
+fn an_error_packet_ends_the_download_with_its_code_and_message() {
+    let f = fake(&["--timeout", "5"]);
+    f.send(&data(1, &contents(512, 15)));
+    f.expect(&ack(1));
+    f.send(&error(3, "Disk full or allocation exceeded"));
+    let tid = f.tid.local_addr().expect("addr");
+    let (done, dir) = f.finish();
+    assert_eq!(done.code(), 1);
+    assert_eq!(
+        done.stderr,
+        format!("server {tid}: error 3 (disk full): Disk full or allocation exceeded\n")
+    );
+    assert_eq!(dir.names(), Vec::<String>::new());
+}
+
+#[test]
+fn a_malformed_packet_from_the_server_is_answered_with_error_4() {
+    let f = fake(&["--timeout", "5"]);
+    f.send(&[0, 9, 1, 2, 3]);
+    let (answer, _) = receive(&f.tid);
+    assert_eq!(error_code(&answer), 4);
+    assert_eq!(error_message(&answer), "unknown opcode 9");
+    let tid = f.tid.local_addr().expect("addr");
+    let (done, dir) = f.finish();
+    assert_eq!(done.code(), 1);
+    assert_eq!(
+        done.stderr,
+        format!("receive {tid}: malformed packet: unknown opcode 9\n")
+    );
+    assert_eq!(dir.names(), Vec::<String>::new());
+}
+
+#[test]
+fn a_data_block_longer_than_the_block_size_is_refused() {
+    let f = fake(&["--timeout", "5"]);
+    f.send(&data(1, &contents(513, 16)));
+    let (answer, _) = receive(&f.tid);
+    assert_eq!(error_code(&answer), 4);
+    let (done, dir) = f.finish();
+    assert_eq!(done.code(), 1);
+    assert!(
+        done.stderr
+            .ends_with(": DATA 1 has 513 bytes, over blksize 512\n"),
+        "{}",
+        done.stderr
+    );
+    assert_eq!(dir.names(), Vec::<String>::new());
+}
+
+#[test]
+fn bad_usage_is_exit_2() {
+    let here = TempDir::new("out");
+    for args in [
+        vec![],
+        vec!["127.0.0.1"],
+        vec!["127.0.0.1", "f", "--blksize", "7"],
+        vec!["127.0.0.1", "f", "--blksize", "65465"],
+        vec!["127.0.0.1", "f", "--timeout", "0"],
+        vec!["127.0.0.1:http", "f"],
+        vec!["127.0.0.1", "a/.."],
+    ] {
+        let done = client(here.path(), &args);
+        assert_eq!(done.code(), 2, "{args:?}: {}", done.stderr);
+        assert!(
+            done.stderr.starts_with("error: "),
+            "{args:?}: {}",
+            done.stderr
+        );
+    }
+    assert_eq!(here.names(), Vec::<String>::new());
+}
+
+#[test]
+fn ctrl_c_in_the_middle_leaves_no_file() {
+    let f = fake(&["--timeout", "5"]);
+    f.send(&data(1, &contents(512, 17)));
+    f.expect(&ack(1));
+    // The temporary file exists now, holding block 1 (or about to).
+    assert_eq!(f.dir.names().len(), 1, "{:?}", f.dir.names());
+    f.client.interrupt().expect("SIGINT");
+    let (done, dir) = f.finish();
+    assert_eq!(done.code(), 130);
+    assert_eq!(dir.names(), Vec::<String>::new(), "no half file");
+}

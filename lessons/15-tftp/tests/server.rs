@@ -1,0 +1,462 @@
+//! tftp-server against a real TFTP client, `tftp` from Debian's tftp-hpa, against our own
+//! client, and against a test socket that sends exact bytes: names that try to leave the
+//! root, uploads, garbage, strangers, silence.
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::symlink;
+
+use common::*;
+use lesson_runner::PATIENCE;
+
+#[test]
+fn tftp_hpa_downloads_a_file_byte_identical() {
+    let Some(tftp) = tftp_hpa() else { return };
+    let root = TempDir::new("root");
+    let want = root.file("big.bin", contents(2_000_000, 21));
+    let (server, addr) = start_server(root.path(), &[]);
+    let here = TempDir::new("out");
+    let done = tftp_hpa_get(&tftp, here.path(), addr, "big.bin", "copy.bin");
+    assert_eq!(done.code(), 0, "{} {}", done.stdout, done.stderr);
+    let got = fs::read(here.join("copy.bin")).expect("tftp's file");
+    assert_same_bytes(&got, &want, "copy.bin");
+    // tftp-hpa asks without options: 512-byte blocks, 3906 full and one of 128.
+    let out = server
+        .wait_for_stdout("sent \"big.bin\"", PATIENCE)
+        .expect("the server's summary");
+    assert!(
+        out.contains("\nRRQ \"big.bin\" octet from 127.0.0.1:"),
+        "{out}"
+    );
+    assert!(
+        out.contains(": 2000000 bytes in 3907 blocks of 512 in "),
+        "{out}"
+    );
+}
+
+/// tftp-hpa prints the server's ERROR as `Error code N: message`.
+fn tftp_hpa_error(name: &str, code: u16, message: &str) {
+    let Some(tftp) = tftp_hpa() else { return };
+    let root = TempDir::new("root");
+    root.file("inside.txt", b"inside".to_vec());
+    let (_server, addr) = start_server(root.path(), &[]);
+    let here = TempDir::new("out");
+    let done = tftp_hpa_get(&tftp, here.path(), addr, name, "copy.bin");
+    let said = format!("{}{}", done.stdout, done.stderr);
+    assert!(
+        said.contains(&format!("Error code {code}: {message}")),
+        "{name}: {said}"
+    );
+}
+
+#[test]
+fn tftp_hpa_is_refused_a_dot_dot_name_with_error_2() {
+    tftp_hpa_error(
+        "../inside.txt",
+        2,
+        "\"../inside.txt\": `..` may not leave the root",
+    );
+}
+
+#[test]
+fn tftp_hpa_is_refused_an_absolute_path_with_error_2() {
+    tftp_hpa_error(
+        "/etc/passwd",
+        2,
+        "\"/etc/passwd\": absolute paths are refused",
+    );
+}
+
+#[test]
+fn tftp_hpa_gets_error_1_for_a_missing_file() {
+    tftp_hpa_error("nothing.txt", 1, "\"nothing.txt\": file not found");
+}
+
+#[test]
+fn tftp_hpa_put_is_refused_with_error_4() {
+    let Some(tftp) = tftp_hpa() else { return };
+    let root = TempDir::new("root");
+    let (server, addr) = start_server(root.path(), &[]);
+    let here = TempDir::new("out");
+    here.file("up.txt", b"upload me".to_vec());
+    let mut command = std::process::Command::new(&tftp);
+    command
+        .args(["-m", "binary", "127.0.0.1", &addr.port().to_string()])
+        .args(["-c", "put", "up.txt", "up.txt"])
+        .current_dir(here.path());
+    let done = lesson_runner::Running::spawn(command)
+        .expect("start tftp")
+        .finish(PATIENCE)
+        .expect("tftp ends");
+    let said = format!("{}{}", done.stdout, done.stderr);
+    assert!(
+        said.contains("Error code 4: \"up.txt\": this server is read-only (WRQ refused)"),
+        "{said}"
+    );
+    server
+        .wait_for_stderr("(WRQ refused) (ERROR 4)", PATIENCE)
+        .expect("the server reports it");
+    assert_eq!(root.names(), Vec::<String>::new(), "nothing was written");
+}
+
+/// Send one request from a test socket and return the ERROR that comes back.
+fn refusal(addr: std::net::SocketAddr, request: &[u8]) -> (u16, String) {
+    let socket = test_socket();
+    socket.send_to(request, addr).expect("send the request");
+    let (answer, _) = receive(&socket);
+    (error_code(&answer), error_message(&answer))
+}
+
+#[test]
+fn names_that_leave_the_root_are_refused_with_error_2() {
+    let base = TempDir::new("base");
+    fs::create_dir(base.join("root")).expect("mkdir root");
+    fs::create_dir(base.join("root/sub")).expect("mkdir sub");
+    fs::write(base.join("secret.txt"), "outside the root").expect("write");
+    fs::write(base.join("root/sub/ok.txt"), "fine").expect("write");
+    symlink(base.join("secret.txt"), base.join("root/out-link")).expect("symlink out");
+    symlink("/etc", base.join("root/etc-link")).expect("symlink to /etc");
+    symlink("sub/ok.txt", base.join("root/in-link")).expect("symlink inside");
+    let (server, addr) = start_server(&base.join("root"), &[]);
+
+    let refused = [
+        ("../secret.txt", "`..` may not leave the root"),
+        ("sub/../../secret.txt", "`..` may not leave the root"),
+        ("/etc/passwd", "absolute paths are refused"),
+        ("out-link", "it leads outside the root"),
+        ("etc-link/passwd", "it leads outside the root"),
+    ];
+    for (name, why) in refused {
+        assert_eq!(
+            refusal(addr, &rrq(name, &[])),
+            (2, format!("{name:?}: {why}")),
+            "{name}"
+        );
+    }
+    // A missing file is ERROR 1; a link that stays inside the root is served.
+    assert_eq!(
+        refusal(addr, &rrq("sub/nothing", &[])),
+        (1, "\"sub/nothing\": file not found".to_string())
+    );
+    let socket = test_socket();
+    socket.send_to(&rrq("in-link", &[]), addr).expect("send");
+    let (answer, tid) = receive(&socket);
+    assert_eq!(answer, data(1, b"fine"));
+    socket.send_to(&ack(1), tid).expect("ack");
+    let err = server
+        .wait_for_stderr(
+            "\"etc-link/passwd\": it leads outside the root (ERROR 2)",
+            PATIENCE,
+        )
+        .expect("reports");
+    assert!(err.contains("refused 127.0.0.1:"), "{err}");
+}
+
+#[test]
+fn a_write_request_and_a_netascii_request_are_refused_with_error_4() {
+    let root = TempDir::new("root");
+    root.file("a.txt", b"a".to_vec());
+    let (_server, addr) = start_server(root.path(), &[]);
+    let mut wrq = rrq("a.txt", &[]);
+    wrq[1] = 2;
+    assert_eq!(
+        refusal(addr, &wrq),
+        (
+            4,
+            "\"a.txt\": this server is read-only (WRQ refused)".to_string()
+        )
+    );
+    let netascii = b"\x00\x01a.txt\x00netascii\x00";
+    assert_eq!(
+        refusal(addr, netascii),
+        (
+            4,
+            "\"a.txt\": mode netascii is not supported, only octet (with tftp: `mode binary` or -m binary)"
+                .to_string()
+        )
+    );
+    assert_eq!(root.names(), ["a.txt"]);
+}
+
+#[test]
+fn malformed_packets_are_reported_and_the_server_keeps_serving() {
+    let root = TempDir::new("root");
+    let want = root.file("a.bin", contents(700, 22));
+    let (server, addr) = start_server(root.path(), &[]);
+    let cases: [(&[u8], &str); 6] = [
+        (
+            b"\x01",
+            "malformed packet: too short: 1 byte(s), not even a 2-byte opcode",
+        ),
+        (b"\x00\x07hello\x00", "malformed packet: unknown opcode 7"),
+        (
+            b"\x00\x01a.bin\x00octet",
+            "malformed packet: request: the last string has no zero byte at its end",
+        ),
+        (
+            b"\x00\x01a.bin",
+            "malformed packet: request: the last string has no zero byte at its end",
+        ),
+        (
+            b"\x00\x01a.bin\x00bogus\x00",
+            "malformed packet: request: unknown mode \"bogus\" (RFC 1350 knows octet, netascii, mail)",
+        ),
+        (
+            b"\x00\x04\x00\x01",
+            "ACK 1 on the request port: only RRQ and WRQ belong here",
+        ),
+    ];
+    for (bytes, why) in cases {
+        assert_eq!(refusal(addr, bytes), (4, why.to_string()), "{bytes:?}");
+        server
+            .wait_for_stderr(&format!("{why} (ERROR 4)\n"), PATIENCE)
+            .expect("the server reports it");
+    }
+    // An empty datagram, and an ERROR (never answered: no ERROR ping-pong).
+    let socket = test_socket();
+    socket.send_to(b"", addr).expect("send nothing");
+    let (answer, _) = receive(&socket);
+    assert_eq!(error_code(&answer), 4);
+    socket
+        .send_to(&error(0, "hi"), addr)
+        .expect("send an error");
+    server
+        .wait_for_stderr("ERROR 0 \"hi\" from 127.0.0.1:", PATIENCE)
+        .expect("reported");
+    // Still serving.
+    socket.send_to(&rrq("a.bin", &[]), addr).expect("send");
+    let (first, tid) = receive(&socket);
+    assert_eq!(first, data(1, &want[..512]));
+    socket.send_to(&ack(1), tid).expect("ack 1");
+    assert_eq!(receive(&socket), (data(2, &want[512..]), tid));
+    socket.send_to(&ack(2), tid).expect("ack 2");
+    server
+        .wait_for_stdout("sent \"a.bin\"", PATIENCE)
+        .expect("served");
+}
+
+#[test]
+fn each_transfer_has_its_own_port_and_they_run_at_once() {
+    let root = TempDir::new("root");
+    let want = root.file("two.bin", contents(1024 + 10, 23));
+    let (_server, addr) = start_server(root.path(), &[]);
+    let (a, b) = (test_socket(), test_socket());
+    a.send_to(&rrq("two.bin", &[]), addr).expect("send");
+    b.send_to(&rrq("two.bin", &[]), addr).expect("send");
+    let (a1, a_tid) = receive(&a);
+    let (b1, b_tid) = receive(&b);
+    assert_eq!(a1, data(1, &want[..512]));
+    assert_eq!(b1, data(1, &want[..512]));
+    assert_ne!(a_tid, addr, "a transfer does not use the request port");
+    assert_ne!(a_tid, b_tid, "each transfer has its own port");
+    // Interleaved: both progress, neither waits for the other to finish.
+    for (block, range) in [(2u16, 512..1024), (3, 1024..1034)] {
+        a.send_to(&ack(block - 1), a_tid).expect("ack");
+        b.send_to(&ack(block - 1), b_tid).expect("ack");
+        assert_eq!(receive(&a), (data(block, &want[range.clone()]), a_tid));
+        assert_eq!(receive(&b), (data(block, &want[range]), b_tid));
+    }
+    a.send_to(&ack(3), a_tid).expect("ack");
+    b.send_to(&ack(3), b_tid).expect("ack");
+}
+
+#[test]
+fn options_are_answered_with_an_oack() {
+    let root = TempDir::new("root");
+    let want = root.file("o.bin", contents(1500, 24));
+    let (_server, addr) = start_server(root.path(), &[]);
+    let socket = test_socket();
+    socket
+        .send_to(&rrq("o.bin", &[("blksize", "1024"), ("tsize", "0")]), addr)
+        .expect("send");
+    let (answer, tid) = receive(&socket);
+    assert_eq!(answer, oack(&[("blksize", "1024"), ("tsize", "1500")]));
+    socket.send_to(&ack(0), tid).expect("ack 0");
+    assert_eq!(receive(&socket), (data(1, &want[..1024]), tid));
+    socket.send_to(&ack(1), tid).expect("ack 1");
+    assert_eq!(receive(&socket), (data(2, &want[1024..]), tid));
+    socket.send_to(&ack(2), tid).expect("ack 2");
+
+    // Too big a block is lowered to 65464; nonsense is ignored; no options: no OACK.
+    for (options, want_answer) in [
+        (vec![("BLKSIZE", "100000")], oack(&[("blksize", "65464")])),
+        (
+            vec![("blksize", "abc"), ("tsize", "0")],
+            oack(&[("tsize", "1500")]),
+        ),
+        (vec![("blksize", "7")], data(1, &want[..512])),
+        (vec![], data(1, &want[..512])),
+    ] {
+        let socket = test_socket();
+        socket.send_to(&rrq("o.bin", &options), addr).expect("send");
+        let (answer, tid) = receive(&socket);
+        assert_eq!(answer, want_answer, "{options:?}");
+        socket.send_to(&error(0, "enough"), tid).expect("stop");
+    }
+}
+
+#[test]
+fn a_size_that_is_a_multiple_of_the_block_size_ends_with_an_empty_block() {
+    let root = TempDir::new("root");
+    let want = root.file("1k.bin", contents(1024, 25));
+    let (_server, addr) = start_server(root.path(), &[]);
+    let socket = test_socket();
+    socket.send_to(&rrq("1k.bin", &[]), addr).expect("send");
+    let (first, tid) = receive(&socket);
+    assert_eq!(first, data(1, &want[..512]));
+    socket.send_to(&ack(1), tid).expect("ack");
+    assert_eq!(receive(&socket), (data(2, &want[512..]), tid));
+    socket.send_to(&ack(2), tid).expect("ack");
+    assert_eq!(receive(&socket), (data(3, b""), tid));
+    socket.send_to(&ack(3), tid).expect("ack");
+}
+
+#[test]
+fn a_stranger_on_the_transfer_port_gets_error_5_and_the_transfer_goes_on() {
+    let root = TempDir::new("root");
+    let want = root.file("s.bin", contents(600, 26));
+    let (server, addr) = start_server(root.path(), &[]);
+    let socket = test_socket();
+    socket.send_to(&rrq("s.bin", &[]), addr).expect("send");
+    let (first, tid) = receive(&socket);
+    assert_eq!(first, data(1, &want[..512]));
+    let stranger = test_socket();
+    stranger.send_to(&ack(1), tid).expect("stranger acks");
+    let (answer, from) = receive(&stranger);
+    assert_eq!((error_code(&answer), from), (5, tid));
+    assert_eq!(error_message(&answer), "unknown transfer ID");
+    // The stranger's ACK 1 did not count: the real client's does.
+    socket.send_to(&ack(1), tid).expect("ack");
+    assert_eq!(receive(&socket), (data(2, &want[512..]), tid));
+    socket.send_to(&ack(2), tid).expect("ack");
+    server
+        .wait_for_stdout("sent \"s.bin\"", PATIENCE)
+        .expect("the transfer finished");
+    let err = server.stderr();
+    let stranger_addr = stranger.local_addr().expect("addr");
+    assert!(
+        err.contains(&format!(
+            "packet from {stranger_addr} on the transfer port of "
+        )),
+        "{err}"
+    );
+}
+
+/// The sorcerer's apprentice: a duplicate ACK must not make the server send the next
+/// block again, or every block from then on travels twice.
+#[test]
+fn a_duplicate_ack_is_not_answered_with_a_second_copy() {
+    let root = TempDir::new("root");
+    let want = root.file("d.bin", contents(1100, 27));
+    let (_server, addr) = start_server(root.path(), &["--timeout", "5"]);
+    let socket = test_socket();
+    socket.send_to(&rrq("d.bin", &[]), addr).expect("send");
+    let (_, tid) = receive(&socket);
+    socket.send_to(&ack(1), tid).expect("ack 1");
+    socket.send_to(&ack(1), tid).expect("ack 1 again");
+    assert_eq!(receive(&socket), (data(2, &want[512..1024]), tid));
+    socket.send_to(&ack(2), tid).expect("ack 2");
+    // Had the second ACK 1 been answered, a second DATA 2 would come before DATA 3.
+    assert_eq!(receive(&socket), (data(3, &want[1024..]), tid));
+    socket.send_to(&ack(3), tid).expect("ack 3");
+}
+
+#[test]
+fn a_silent_client_gets_the_block_again_then_the_server_gives_up() {
+    let root = TempDir::new("root");
+    let want = root.file("g.bin", contents(600, 28));
+    let (server, addr) = start_server(root.path(), &["--timeout", "0.1", "--retries", "2"]);
+    let socket = test_socket();
+    socket.send_to(&rrq("g.bin", &[]), addr).expect("send");
+    // Once, and twice more on the timer.
+    for _ in 0..3 {
+        assert_eq!(receive(&socket).0, data(1, &want[..512]));
+    }
+    let (last, _) = receive(&socket);
+    assert_eq!(error_code(&last), 0);
+    assert_eq!(error_message(&last), "timed out: no ACK 1 after 3 tries");
+    let err = server
+        .wait_for_stderr("gave up", PATIENCE)
+        .expect("the server reports it");
+    assert!(
+        err.contains(": no ACK 1 after 3 tries, 0.1s apart: gave up\n"),
+        "{err}"
+    );
+    // And it still serves.
+    socket.send_to(&rrq("g.bin", &[]), addr).expect("send");
+    assert_eq!(receive(&socket).0, data(1, &want[..512]));
+}
+
+#[test]
+fn our_client_and_server_agree_at_every_block_size() {
+    let root = TempDir::new("root");
+    let want = root.file("r.bin", contents(200_000, 29));
+    let (_server, addr) = start_server(root.path(), &[]);
+    let here = TempDir::new("out");
+    for blksize in [None, Some("8"), Some("1428"), Some("65464")] {
+        let addr = addr.to_string();
+        let mut args = vec![addr.as_str(), "r.bin", "-o", "copy.bin"];
+        if let Some(n) = blksize {
+            args.extend(["--blksize", n]);
+        }
+        let done = client(here.path(), &args);
+        assert_eq!(done.code(), 0, "{blksize:?}: {}", done.stderr);
+        let got = fs::read(here.join("copy.bin")).expect("file");
+        assert_same_bytes(&got, &want, "copy.bin");
+    }
+}
+
+#[test]
+fn a_port_in_use_and_a_missing_root_are_one_line_and_exit_1() {
+    let root = TempDir::new("root");
+    let taken = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("addr").port().to_string();
+    let root_arg = root.path().to_str().expect("utf-8");
+    let done = lesson_runner::Running::start(SERVER, &["--root", root_arg, "--port", &port])
+        .expect("start")
+        .finish(PATIENCE)
+        .expect("ends");
+    assert_eq!(done.code(), 1);
+    assert_eq!(
+        done.stderr,
+        format!(
+            "bind 127.0.0.1:{port}: address already in use (another program is using that port: stop it, or pass --port 0)\n"
+        )
+    );
+    let missing = root.join("nope");
+    let missing = missing.to_str().expect("utf-8");
+    let done = lesson_runner::Running::start(SERVER, &["--root", missing, "--port", "0"])
+        .expect("start")
+        .finish(PATIENCE)
+        .expect("ends");
+    assert_eq!(done.code(), 1);
+    assert_eq!(
+        done.stderr,
+        format!("root {missing}: no such file or directory\n")
+    );
+    assert_eq!(done.stdout, "");
+}
+
+/// The server side of the block-number wrap, with a real client: tftp-hpa asks for
+/// 512-byte blocks, so a file of more than 65535 blocks is over 32 MiB.
+#[test]
+fn tftp_hpa_gets_more_than_65535_blocks_from_our_server() {
+    let Some(tftp) = tftp_hpa() else { return };
+    let size = (65_535 + 3) * 512 + 1;
+    let root = TempDir::new("root");
+    let want = root.file("huge.bin", contents(size, 30));
+    let (server, addr) = start_server(root.path(), &[]);
+    let here = TempDir::new("out");
+    let done = tftp_hpa_get(&tftp, here.path(), addr, "huge.bin", "copy.bin");
+    assert_eq!(done.code(), 0, "{} {}", done.stdout, done.stderr);
+    let got = fs::read(here.join("copy.bin")).expect("tftp's file");
+    assert_same_bytes(&got, &want, "copy.bin");
+    let out = server
+        .wait_for_stdout("sent \"huge.bin\"", PATIENCE)
+        .expect("summary");
+    assert!(
+        out.contains(&format!(": {size} bytes in 65539 blocks of 512 in ")),
+        "{out}"
+    );
+}
