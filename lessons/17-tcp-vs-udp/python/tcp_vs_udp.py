@@ -56,6 +56,14 @@ def parse_message(data, count, size):
     return seq if seq < count else None
 
 
+def number(word):
+    """A number on the wire: ASCII digits only, fitting in 64 bits (as in Rust), else None."""
+    if not word or not all(48 <= b <= 57 for b in word):
+        return None
+    value = int(word)
+    return value if value < 2 ** 64 else None
+
+
 def shown(data):
     """Bytes as Python shows them, cut to 40."""
     return repr(data[:40]) + "..." if len(data) > 40 else repr(data)
@@ -156,14 +164,9 @@ def parse_hello(line):
     if not line:
         raise ValueError("the connection closed before a hello")
     words = line[:-1].split(b" ") if line.endswith(b"\n") else []
-    try:
-        if len(words) != 3 or words[0] != b"hello":
-            raise ValueError
-        count, size = int(words[1].decode("ascii")), int(words[2].decode("ascii"))
-        if not (words[1].isdigit() and words[2].isdigit()):
-            raise ValueError
-    except ValueError:
-        raise ValueError("expected `hello COUNT SIZE`, got %s" % shown(line)) from None
+    count, size = (number(words[1]), number(words[2])) if len(words) == 3 else (None, None)
+    if words[:1] != [b"hello"] or count is None or size is None:
+        raise ValueError("expected `hello COUNT SIZE`, got %s" % shown(line))
     if not 1 <= count <= MAX_COUNT:
         raise ValueError("COUNT must be 1 to %d, not %d" % (MAX_COUNT, count))
     smallest = min_size(count)
@@ -326,8 +329,9 @@ def read_line(stream, addr):
 def read_report(stream, addr, tag):
     line = read_line(stream, addr)
     words = line.split(" ")
-    if len(words) == 7 and words[0] == tag and all(w.isdigit() for w in words[1:]):
-        return [int(w) for w in words[1:]]
+    figures = [number(w.encode()) for w in words[1:]]
+    if len(words) == 7 and words[0] == tag and None not in figures:
+        return figures
     print('receive %s: expected a `%s ...` report, got "%s"' % (addr, tag, line),
           file=sys.stderr)
     sys.exit(1)

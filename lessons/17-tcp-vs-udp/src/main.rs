@@ -248,7 +248,7 @@ impl Report {
         if words.next() != Some(tag) {
             return None;
         }
-        let numbers: Vec<u64> = words.map(|w| w.parse().ok()).collect::<Option<_>>()?;
+        let numbers: Vec<u64> = words.map(number).collect::<Option<_>>()?;
         let [arrived, duplicated, out_of_order, missing, garbage, micros] = numbers[..] else {
             return None;
         };
@@ -261,6 +261,14 @@ impl Report {
             micros,
         })
     }
+}
+
+/// A number on the wire: decimal digits only (no sign, no spaces) that fit in a u64.
+pub fn number(word: &str) -> Option<u64> {
+    if word.is_empty() || !word.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    word.parse().ok()
 }
 
 /// Microseconds as seconds with three decimals: `0.250s`.
@@ -315,5 +323,10 @@ mod tests {
         assert_eq!(Report::from_wire(wire.trim_end(), "tcp"), None);
         assert_eq!(Report::from_wire("udp 1 2 3", "udp"), None);
         assert_eq!(Report::from_wire("udp 1 2 3 4 5 x", "udp"), None);
+        assert_eq!(Report::from_wire("udp 1 2 3 4 5 +6", "udp"), None);
+        assert_eq!(number("42"), Some(42));
+        assert_eq!(number("+42"), None);
+        assert_eq!(number(""), None);
+        assert_eq!(number("18446744073709551616"), None, "over u64");
     }
 }

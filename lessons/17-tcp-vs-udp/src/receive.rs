@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use netkit::{banner, error_line, fail, py_bytes};
 
-use crate::{Counted, MAX_COUNT, MAX_SIZE, PEER_TIMEOUT, Report, Tally, end_marker, min_size};
+use crate::{
+    Counted, MAX_COUNT, MAX_SIZE, PEER_TIMEOUT, Report, Tally, end_marker, min_size, number,
+};
 
 #[derive(clap::Args)]
 pub struct Options {
@@ -150,23 +152,22 @@ fn parse_hello(line: &[u8]) -> Result<(u64, usize), String> {
         .strip_suffix(b"\n")
         .and_then(|l| std::str::from_utf8(l).ok());
     let words: Vec<&str> = text.map(|t| t.split(' ').collect()).unwrap_or_default();
-    let (count, size) = match words[..] {
-        ["hello", count, size] => (count.parse::<u64>(), size.parse::<usize>()),
-        _ => return Err(format!("expected `hello COUNT SIZE`, got {}", shown(line))),
-    };
-    let (Ok(count), Ok(size)) = (count, size) else {
+    let (Some(count), Some(size)) = (match words[..] {
+        ["hello", count, size] => (number(count), number(size)),
+        _ => (None, None),
+    }) else {
         return Err(format!("expected `hello COUNT SIZE`, got {}", shown(line)));
     };
     if !(1..=MAX_COUNT).contains(&count) {
         return Err(format!("COUNT must be 1 to {MAX_COUNT}, not {count}"));
     }
     let smallest = min_size(count);
-    if !(smallest..=MAX_SIZE).contains(&size) {
-        return Err(format!(
+    match usize::try_from(size) {
+        Ok(size) if (smallest..=MAX_SIZE).contains(&size) => Ok((count, size)),
+        _ => Err(format!(
             "SIZE must be {smallest} to {MAX_SIZE} for {count} messages, not {size}"
-        ));
+        )),
     }
-    Ok((count, size))
 }
 
 /// Read and forget every datagram waiting in the socket; returns how many there were.

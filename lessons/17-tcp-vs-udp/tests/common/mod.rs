@@ -227,7 +227,7 @@ pub fn the_wire_conversation_with_bad_messages(receiver: &Running, addr: SocketA
 /// Bad hellos: each gets `error WHY` and the connection closed; the receiver says so on
 /// stderr and goes on.
 pub fn bad_hellos_are_answered_and_the_receiver_goes_on(receiver: &Running, addr: SocketAddr) {
-    let cases: [(&[u8], &str); 6] = [
+    let cases: [(&[u8], &str); 8] = [
         (b"hello 0 64\n", "COUNT must be 1 to 1000000, not 0"),
         (
             b"hello 1000001 64\n",
@@ -244,6 +244,14 @@ pub fn bad_hellos_are_answered_and_the_receiver_goes_on(receiver: &Running, addr
         (
             b"GET / HTTP/1.1\r\n",
             "expected `hello COUNT SIZE`, got b'GET / HTTP/1.1\\r\\n'",
+        ),
+        (
+            b"hello +5 64\n",
+            "expected `hello COUNT SIZE`, got b'hello +5 64\\n'",
+        ),
+        (
+            b"hello 99999999999999999999 64\n",
+            "expected `hello COUNT SIZE`, got b'hello 99999999999999999999 64\\n'",
         ),
         (b"", "the connection closed before a hello"),
     ];
