@@ -152,10 +152,11 @@ fn parse_hello(line: &[u8]) -> Result<(u64, usize), String> {
         .strip_suffix(b"\n")
         .and_then(|l| std::str::from_utf8(l).ok());
     let words: Vec<&str> = text.map(|t| t.split(' ').collect()).unwrap_or_default();
-    let (Some(count), Some(size)) = (match words[..] {
-        ["hello", count, size] => (number(count), number(size)),
-        _ => (None, None),
-    }) else {
+    let numbers = match words[..] {
+        ["hello", count, size] => number(count).zip(number(size)),
+        _ => None,
+    };
+    let Some((count, size)) = numbers else {
         return Err(format!("expected `hello COUNT SIZE`, got {}", shown(line)));
     };
     if !(1..=MAX_COUNT).contains(&count) {
