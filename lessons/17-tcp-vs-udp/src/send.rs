@@ -1,0 +1,190 @@
+//! The `send` role: say hello over TCP, send the messages as UDP datagrams, then down the
+//! TCP stream, and print what the receiver counted each time.
+
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
+use std::process::ExitCode;
+use std::thread;
+use std::time::Duration;
+
+use clap::CommandFactory;
+use clap::error::ErrorKind;
+use netkit::{error_line, py_bytes};
+
+use crate::{MAX_COUNT, MAX_SIZE, PEER_TIMEOUT, Report, end_marker, message, min_size};
+
+#[derive(clap::Args)]
+pub struct Options {
+    /// The receiver's address.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// The receiver's port (the same number for UDP and TCP).
+    #[arg(long, default_value_t = 9100)]
+    port: u16,
+    /// How many messages to send over each protocol.
+    #[arg(long, default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_COUNT))]
+    count: u64,
+    /// Bytes in each message, the newline included.
+    #[arg(long, default_value_t = 64)]
+    size: usize,
+    /// Pause after each UDP datagram, in microseconds. UDP has no flow control: a sender
+    /// faster than its receiver loses datagrams in the receiver's buffer, even on
+    /// loopback. 0 sends as fast as it can.
+    #[arg(long, default_value_t = 50, value_name = "MICROS")]
+    gap_us: u64,
+}
+
+/// How many times the end marker is sent: one copy may be lost, three rarely all are.
+const MARKER_COPIES: usize = 3;
+
+/// The longest line we read from the receiver (`udp ...` with six numbers is well under).
+const LINE_LIMIT: u64 = 200;
+
+pub fn run(options: Options) -> ExitCode {
+    let smallest = min_size(options.count);
+    if !(smallest..=MAX_SIZE).contains(&options.size) {
+        // A usage error like clap's own: message, usage, exit 2.
+        crate::Args::command()
+            .error(
+                ErrorKind::ValueValidation,
+                format!(
+                    "--size must be {smallest} to {MAX_SIZE} for --count {} (the largest \
+                     number and a newline must fit; a UDP datagram holds at most {MAX_SIZE} bytes)",
+                    options.count
+                ),
+            )
+            .exit();
+    }
+    match talk(&options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(line) => {
+            eprintln!("{line}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// The whole conversation with the receiver. An error comes back as the line to print.
+fn talk(options: &Options) -> Result<(), String> {
+    let Options {
+        host,
+        port,
+        count,
+        size,
+        gap_us,
+    } = options;
+    let (count, size) = (*count, *size);
+    let target = format!("{host}:{port}");
+    let addr = resolve(host, *port).map_err(|e| error_line("resolve", &target, &e))?;
+    let at = |stage: &'static str| move |e: io::Error| error_line(stage, addr, &e);
+
+    // The control connection: TCP, so the hello and the reports are never lost.
+    let conn = TcpStream::connect(addr).map_err(at("connect"))?;
+    conn.set_read_timeout(Some(PEER_TIMEOUT))
+        .map_err(at("receive"))?;
+    conn.set_write_timeout(Some(PEER_TIMEOUT))
+        .map_err(at("send"))?;
+    let mut reader = BufReader::new(conn.try_clone().map_err(at("receive"))?);
+    println!("sending {count} messages of {size} bytes to {addr}: over UDP, then over TCP");
+
+    let mut writer = &conn;
+    let hello = format!("hello {count} {size}\n");
+    writer.write_all(hello.as_bytes()).map_err(at("send"))?;
+    let ready = read_line(&mut reader, addr)?;
+    if ready != "ready" {
+        return Err(format!("receive {addr}: expected `ready`, got {ready:?}"));
+    }
+
+    // UDP: a socket of our own (no bind needed, the OS picks a port at the first
+    // send_to), one datagram per message, no connection, no acknowledgement.
+    let local: SocketAddr = if addr.is_ipv4() {
+        SocketAddr::from(([0, 0, 0, 0], 0))
+    } else {
+        SocketAddr::from(([0u16; 8], 0))
+    };
+    let udp = UdpSocket::bind(local).map_err(at("bind"))?;
+    let gap = Duration::from_micros(*gap_us);
+    for seq in 0..count {
+        udp.send_to(&message(seq, size), addr).map_err(at("send"))?;
+        if !gap.is_zero() {
+            thread::sleep(gap);
+        }
+    }
+    // The end marker is a datagram too, so it can be lost: send a few copies. (The
+    // receiver also gives up after a while without datagrams.)
+    for _ in 0..MARKER_COPIES {
+        udp.send_to(&end_marker(count), addr).map_err(at("send"))?;
+    }
+    let udp_report = read_report(&mut reader, addr, "udp")?;
+    println!("{}", udp_report.line("UDP", count));
+
+    // TCP: the same messages down the byte stream. The newline at the end of each one is
+    // what lets the receiver cut the stream back into messages. A BufWriter hands the
+    // kernel many messages per send(); TCP cuts the stream its own way anyway.
+    let mut out = BufWriter::new(&conn);
+    for seq in 0..count {
+        out.write_all(&message(seq, size)).map_err(at("send"))?;
+    }
+    out.flush().map_err(at("send"))?;
+    drop(out);
+    // shutdown(SHUT_WR): "no more messages". The receiver's read returns 0 once it has
+    // everything; our side stays open for reading its report.
+    conn.shutdown(Shutdown::Write).map_err(at("send"))?;
+    let tcp_report = read_report(&mut reader, addr, "tcp")?;
+    println!("{}", tcp_report.line("TCP", count));
+
+    println!(
+        "UDP: {} · TCP: {}",
+        udp_report.short(count),
+        tcp_report.short(count)
+    );
+    Ok(())
+}
+
+/// The first address `host:port` names (a name may have several; one is enough here).
+fn resolve(host: &str, port: u16) -> io::Result<SocketAddr> {
+    (host, port)
+        .to_socket_addrs()?
+        .next()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "the name has no address"))
+}
+
+/// One line from the receiver, without its newline. `error WHY` becomes our error.
+fn read_line(reader: &mut BufReader<TcpStream>, addr: SocketAddr) -> Result<String, String> {
+    let mut line = Vec::new();
+    let read = reader
+        .by_ref()
+        .take(LINE_LIMIT)
+        .read_until(b'\n', &mut line);
+    read.map_err(|e| error_line("receive", addr, &e))?;
+    if line.is_empty() {
+        return Err(format!(
+            "receive {addr}: the receiver closed the connection"
+        ));
+    }
+    let Some(text) = line
+        .strip_suffix(b"\n")
+        .and_then(|l| std::str::from_utf8(l).ok())
+    else {
+        return Err(format!(
+            "receive {addr}: not a line of text: {}",
+            py_bytes(&line)
+        ));
+    };
+    if let Some(why) = text.strip_prefix("error ") {
+        return Err(format!("receive {addr}: the receiver says: {why}"));
+    }
+    Ok(text.to_string())
+}
+
+/// The receiver's `udp ...` or `tcp ...` line.
+fn read_report(
+    reader: &mut BufReader<TcpStream>,
+    addr: SocketAddr,
+    tag: &str,
+) -> Result<Report, String> {
+    let line = read_line(reader, addr)?;
+    Report::from_wire(&line, tag)
+        .ok_or_else(|| format!("receive {addr}: expected a `{tag} ...` report, got {line:?}"))
+}
