@@ -1,0 +1,187 @@
+"""The course's tcp下载文件 client, rewritten to the lesson's protocol: download one file,
+and keep it only if it arrived whole and unchanged.
+
+It sends the name as one frame (struct.pack('<i', len(name)) + name), reads the status
+byte, then either the server's error message (a frame) or the size (struct '<Q'), the
+SHA-256 (32 bytes) and the bytes. The bytes go into a temporary file next to the output;
+only if the count and the SHA-256 match is it renamed (os.replace) to the output name. A
+cut stream, a wrong digest or Ctrl-C leaves nothing behind.
+
+Run it:  python3 lessons/16-tcp-file-download/python/tcp_file_download_client.py welcome.txt -o /tmp
+With a server: cargo run -p tcp-file-download --bin tcp-file-download-server -- --root lessons/16-tcp-file-download/files
+Same options, output and error lines as the Rust lesson (--host, --port, NAME, -o OUT).
+"""
+import argparse
+import hashlib
+import os
+import socket
+import struct
+import sys
+
+OK = 0
+REFUSED = 1
+MAX_MESSAGE = 4096
+BUFFER = 256 * 1024
+
+
+def stop(line):
+    """One error line, exit 1."""
+    print(line, file=sys.stderr)
+    sys.exit(1)
+
+
+def cause(e):
+    return (e.strerror or str(e)).lower()
+
+
+def show_name(name):
+    """A name in double quotes with control characters escaped, as Rust's {:?} does."""
+    out = '"'
+    for ch in name:
+        if ch in '"\\':
+            out += "\\" + ch
+        elif ch == "\n":
+            out += "\\n"
+        elif ch == "\r":
+            out += "\\r"
+        elif ch == "\t":
+            out += "\\t"
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out += "\\u{%x}" % ord(ch)
+        else:
+            out += ch
+    return out + '"'
+
+
+def recv_exactly(sk, n):
+    """Read until n bytes have arrived, or the stream ends (then fewer come back)."""
+    data = bytearray()
+    while len(data) < n:
+        chunk = sk.recv(min(n - len(data), BUFFER))
+        if not chunk:
+            break
+        data += chunk
+    return bytes(data)
+
+
+def output_path(name, output):
+    """Where to save: OUT, inside OUT if it is a folder, else the name's last part here."""
+    own = os.path.basename(name.rstrip("/"))
+    if own in ("", ".", ".."):
+        own = None
+    if output is not None and not os.path.isdir(output):
+        return output
+    if own is None:
+        print("error: %s has no file name to save under: give -o OUT" % show_name(name),
+              file=sys.stderr)
+        sys.exit(2)
+    return os.path.join(output, own) if output is not None else own
+
+
+def read_message(sk, peer):
+    """The refusal's message frame, its length checked before anything is read for it."""
+    header = recv_exactly(sk, 4)
+    if len(header) < 4:
+        stop("receive %s: stream ended after %d of 4 header bytes" % (peer, len(header)))
+    (length,) = struct.unpack("<i", header)
+    if length < 0:
+        stop("receive %s: frame header: length %d is negative" % (peer, length))
+    if length > MAX_MESSAGE:
+        stop("receive %s: frame header: length %d is over the %d-byte limit for a message"
+             % (peer, length, MAX_MESSAGE))
+    message = recv_exactly(sk, length)
+    if len(message) < length:
+        stop("receive %s: stream ended after %d of %d message bytes" % (peer, len(message), length))
+    text = message.decode("utf-8", errors="replace")
+    return "".join(ch if ch.isprintable() else "\\u{%x}" % ord(ch) for ch in text)
+
+
+def main():
+    parser = argparse.ArgumentParser(description="Download one file; keep it only if it checks out.")
+    parser.add_argument("--host", default="127.0.0.1", help="the server's address")
+    parser.add_argument("--port", type=int, default=9001, help="the server's port")
+    parser.add_argument("name", metavar="NAME", help="the file to download, relative to the server's root")
+    parser.add_argument("-o", "--output", metavar="OUT", help="a file name, or a folder to save it in")
+    args = parser.parse_args()
+    name = args.name
+    out = output_path(name, args.output)
+
+    sk = socket.socket()
+    try:
+        sk.connect((args.host, args.port))
+    except OSError as e:
+        stop("connect %s:%d: %s" % (args.host, args.port, cause(e)))
+    peer = "%s:%d" % sk.getpeername()[:2]
+
+    try:
+        raw = name.encode("utf-8")
+        sk.sendall(struct.pack("<i", len(raw)) + raw)
+    except OSError as e:
+        stop("send %s: %s" % (peer, cause(e)))
+
+    try:
+        status = recv_exactly(sk, 1)
+        if not status:
+            stop("receive %s: the server closed without answering" % peer)
+        if status[0] == REFUSED:
+            why = read_message(sk, peer)
+            stop("download %s: the server refused %s: %s" % (peer, show_name(name), why))
+        if status[0] != OK:
+            stop("receive %s: unknown status byte %d" % (peer, status[0]))
+        header = recv_exactly(sk, 40)
+    except OSError as e:
+        stop("receive %s: %s" % (peer, cause(e)))
+    if len(header) < 40:
+        stop("receive %s: stream ended after %d of 40 header bytes (size, SHA-256)"
+             % (peer, len(header)))
+    (size,) = struct.unpack("<Q", header[:8])
+    digest = header[8:]
+
+    folder = os.path.dirname(out) or "."
+    temp = os.path.join(folder, ".%s.%d.part" % (os.path.basename(out), os.getpid()))
+    try:
+        f = open(temp, "xb")  # x: fail rather than write into a file already there
+    except OSError as e:
+        stop("create %s: %s" % (temp, cause(e)))
+    print("receiving %s: %d bytes, SHA-256 %s" % (show_name(name), size, digest.hex()), flush=True)
+    kept = False
+    try:
+        sha = hashlib.sha256()
+        received = 0
+        with f:
+            while received < size:
+                try:
+                    chunk = sk.recv(min(BUFFER, size - received))
+                except OSError as e:
+                    stop("receive %s: %s; nothing saved" % (peer, cause(e)))
+                if not chunk:
+                    stop("receive %s: stream ended after %d of %d bytes; nothing saved"
+                         % (peer, received, size))
+                sha.update(chunk)
+                try:
+                    f.write(chunk)
+                except OSError as e:
+                    stop("write %s: %s; nothing saved" % (temp, cause(e)))
+                received += len(chunk)
+        if sha.digest() != digest:
+            stop("verify %s: SHA-256 mismatch (the server announced %s, the bytes received "
+                 "hash to %s); nothing saved" % (peer, digest.hex(), sha.hexdigest()))
+        try:
+            os.replace(temp, out)  # rename: the old file or the new one, never half
+        except OSError as e:
+            stop("save %s: %s; nothing saved" % (out, cause(e)))
+        kept = True
+    except KeyboardInterrupt:
+        print("interrupted (Ctrl-C): nothing saved", file=sys.stderr)
+        sys.exit(130)
+    finally:
+        if not kept:
+            try:
+                os.remove(temp)
+            except OSError:
+                pass
+    print("saved %s (%d bytes, SHA-256 verified)" % (out, size))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,180 @@
+//! What the client does when the download goes wrong: one flipped byte on the way (the
+//! digest catches it), a stream cut in the middle of the file or of the header, a server
+//! that says nothing or something it shouldn't, Ctrl-C mid-download, usage errors and a
+//! refused connection. In every case: one line on stderr, and no file left behind.
+
+mod common;
+
+use std::fs;
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
+
+use common::*;
+use lesson_runner::{PATIENCE, Running};
+
+/// A root with one 2 MB file; the server for it; the file's bytes.
+fn two_megabytes(t: &Scratch) -> (Running, SocketAddr, Vec<u8>) {
+    let root = t.dir("root");
+    let data = pattern_file(&root.join("data.bin"), 2_000_000);
+    let (server, addr) = server(&root, &[]);
+    (server, addr, data)
+}
+
+/// The answer's header is 41 bytes: status, 8 of size, 32 of SHA-256.
+const HEADER: usize = 41;
+
+/// Run the client against `addr` for `data.bin` into a fresh `out` folder; expect exit 1
+/// with `line` and nothing in `out`.
+fn fails_leaving_nothing(t: &Scratch, addr: SocketAddr, line: &str) {
+    let out = t.dir("out");
+    let done = download(addr, "data.bin", Some(&out), &t.0);
+    assert_eq!(done.code(), 1, "{}", done.stdout);
+    assert_eq!(one_line(&done), line);
+    assert_eq!(names_in(&out), Vec::<String>::new(), "nothing left behind");
+}
+
+#[test]
+fn one_flipped_byte_in_the_body_is_caught_and_nothing_is_saved() {
+    let t = Scratch::new("flip");
+    let (_server, upstream, data) = two_megabytes(&t);
+    let addr = relay(upstream, Damage::FlipByte(HEADER + 1_234_567));
+    let mut damaged = data.clone();
+    damaged[1_234_567] ^= 0xff;
+    fails_leaving_nothing(
+        &t,
+        addr,
+        &format!(
+            "verify {addr}: SHA-256 mismatch (the server announced {}, the bytes received hash to {}); nothing saved",
+            hex(&sha256(&data)),
+            hex(&sha256(&damaged))
+        ),
+    );
+}
+
+#[test]
+fn a_stream_cut_in_the_middle_of_the_file_leaves_nothing() {
+    let t = Scratch::new("cut");
+    let (_server, upstream, _) = two_megabytes(&t);
+    let addr = relay(upstream, Damage::CutAfter(HEADER + 1_000_000));
+    fails_leaving_nothing(
+        &t,
+        addr,
+        &format!("receive {addr}: stream ended after 1000000 of 2000000 bytes; nothing saved"),
+    );
+}
+
+#[test]
+fn a_stream_cut_in_the_header_leaves_nothing() {
+    let t = Scratch::new("cut-header");
+    let (_server, upstream, _) = two_megabytes(&t);
+    let addr = relay(upstream, Damage::CutAfter(20));
+    fails_leaving_nothing(
+        &t,
+        addr,
+        &format!("receive {addr}: stream ended after 19 of 40 header bytes (size, SHA-256)"),
+    );
+}
+
+#[test]
+fn servers_that_answer_nothing_or_nonsense() {
+    let t = Scratch::new("nonsense");
+    let addr = fake_server(Vec::new(), false);
+    fails_leaving_nothing(
+        &t,
+        addr,
+        &format!("receive {addr}: the server closed without answering"),
+    );
+    let addr = fake_server(b"HTTP/1.1 200 OK\r\n".to_vec(), false);
+    fails_leaving_nothing(&t, addr, &format!("receive {addr}: unknown status byte 72"));
+    // A refusal whose message claims 1 GiB: refused before anything is allocated.
+    let mut answer = vec![1u8];
+    answer.extend_from_slice(&(1i32 << 30).to_le_bytes());
+    let addr = fake_server(answer, false);
+    fails_leaving_nothing(
+        &t,
+        addr,
+        &format!(
+            "receive {addr}: frame header: length 1073741824 is over the 4096-byte limit for a message"
+        ),
+    );
+    // A refusal whose message holds an escape sequence: shown escaped, not obeyed.
+    let mut answer = vec![1u8];
+    answer.extend_from_slice(&frame(b"no\x1b[2J"));
+    let addr = fake_server(answer, false);
+    fails_leaving_nothing(
+        &t,
+        addr,
+        &format!("download {addr}: the server refused \"data.bin\": no\\u{{1b}}[2J"),
+    );
+}
+
+#[test]
+fn ctrl_c_in_the_middle_of_a_download_leaves_nothing() {
+    let t = Scratch::new("ctrl-c");
+    let out = t.dir("out");
+    // A server that announces 10 bytes, sends 4, and then waits.
+    let mut answer = ok_header(10, &[0u8; 32]);
+    answer.extend_from_slice(b"abcd");
+    let addr = fake_server(answer, true);
+    let client =
+        Running::spawn(client_command(addr, "data.bin", Some(&out), &t.0)).expect("start client");
+    client
+        .wait_for_stdout("receiving \"data.bin\": 10 bytes", PATIENCE)
+        .expect("client receiving");
+    // The partial file exists now: `.data.bin.PID.part`.
+    let partial = format!(".data.bin.{}.part", client.pid());
+    assert_eq!(names_in(&out), [partial.as_str()]);
+    client.interrupt().expect("Ctrl-C");
+    let done = client.finish(PATIENCE).expect("client ends");
+    assert_eq!(done.code(), 130);
+    assert_eq!(one_line(&done), "interrupted (Ctrl-C): nothing saved");
+    assert_eq!(names_in(&out), Vec::<String>::new());
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let t = Scratch::new("usage");
+    let run = |args: &[&str]| {
+        let mut command = std::process::Command::new(CLIENT);
+        command.args(args).current_dir(&t.0);
+        Running::spawn(command)
+            .expect("start")
+            .finish(PATIENCE)
+            .expect("ends")
+    };
+    // No NAME.
+    let done = run(&[]);
+    assert_eq!(done.code(), 2);
+    assert!(done.stderr.contains("<NAME>"), "{}", done.stderr);
+    // Not a port.
+    let done = run(&["--port", "ninety", "a.txt"]);
+    assert_eq!(done.code(), 2);
+    assert!(done.stderr.contains("--port"), "{}", done.stderr);
+    // A NAME with no file name to save under, and no -o.
+    let done = run(&["--port", "1", ".."]);
+    assert_eq!(done.code(), 2);
+    assert_eq!(
+        done.stderr,
+        "error: \"..\" has no file name to save under: give -o OUT\n"
+    );
+    assert_eq!(names_in(&t.0), Vec::<String>::new());
+}
+
+#[test]
+fn a_refused_connection_names_the_address_and_exits_1() {
+    let t = Scratch::new("refused-connect");
+    // A port that was free a moment ago: nobody listens there now.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+    let done = download(addr, "a.txt", Some(Path::new("a.txt")), &t.0);
+    assert_eq!(done.code(), 1);
+    assert_eq!(
+        one_line(&done),
+        format!("connect 127.0.0.1:{port}: connection refused")
+    );
+    assert_eq!(names_in(&t.0), Vec::<String>::new());
+    assert!(fs::metadata(t.path("a.txt")).is_err());
+}
