@@ -9,6 +9,7 @@
 //!   cargo lesson check                        metadata complete, agrees with the catalog and README
 //!   cargo lesson readme-table [--write]       the top-level README's lesson table
 //!   cargo lesson transcripts [NAME...]        every README transcript still matches a fresh run
+//!   cargo lesson bench [NAME...] [--quick]    the benchmarks (scripts/bench-*) in release: one table
 //!
 //! NAME is a lesson's package (`tcp-client-v1`), its folder (`01-tcp-client-v1`), its
 //! number (`1`) or one of its programs (`tcp-chat-server`). The alias lives in
@@ -34,6 +35,7 @@ macro_rules! say_raw {
     }};
 }
 
+mod bench;
 mod check;
 mod diff;
 mod meta;
@@ -109,6 +111,9 @@ enum Cmd {
         #[arg(long)]
         write: bool,
     },
+    /// Build in release and run the benchmarks (scripts/bench-*): one table of medians,
+    /// each lesson next to its reference (the course's Python, a standard tool).
+    Bench(bench::BenchArgs),
     /// Run every lesson that has a transcript in its README and compare.
     Transcripts {
         /// Only these lessons.
@@ -243,6 +248,7 @@ fn dispatch(cli: &Cli) -> Outcome {
             Ok(0)
         }
         Cmd::Transcripts { names, update } => transcripts(cli, &world, names, *update),
+        Cmd::Bench(args) => bench::bench(cli, &world, args),
     }
 }
 
