@@ -35,7 +35,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 mod tap;
-pub use tap::{Relayed, TcpTap, Toward, UdpTap};
+pub use tap::{Datagrams, Relayed, TcpTap, Toward, UdpTap};
 
 /// How long tests wait for something that should take milliseconds, before failing.
 pub const PATIENCE: Duration = Duration::from_secs(10);

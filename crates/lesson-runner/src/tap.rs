@@ -248,12 +248,15 @@ fn copy(mut from: TcpStream, mut to: TcpStream, way: Toward, index: usize, log: 
     log.update(|entries| entries[index].open -= 1);
 }
 
+/// The datagrams a [`UdpTap`] has passed on, in order, with the way each went.
+pub type Datagrams = Vec<(Toward, Vec<u8>)>;
+
 /// A UDP relay that records every datagram, for one client at a time (the one that sent
 /// last gets the replies). Its threads end when it is dropped.
 pub struct UdpTap {
     front: SocketAddr,
     back: SocketAddr,
-    log: Arc<Log<Vec<(Toward, Vec<u8>)>>>,
+    log: Arc<Log<Datagrams>>,
     stop: Arc<AtomicBool>,
 }
 
@@ -317,7 +320,7 @@ impl UdpTap {
 
     /// Wait until `count` datagrams have passed (at most `timeout`) and return every one so
     /// far, in the order they arrived, with the way each went.
-    pub fn datagrams(&self, count: usize, timeout: Duration) -> io::Result<Vec<(Toward, Vec<u8>)>> {
+    pub fn datagrams(&self, count: usize, timeout: Duration) -> io::Result<Datagrams> {
         self.log
             .wait(timeout, |items| {
                 (items.len() >= count).then(|| items.clone())
