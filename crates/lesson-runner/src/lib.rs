@@ -13,6 +13,11 @@
 //! - Dropping a [`Running`] kills and reaps the child, so a failing test never leaves a
 //!   server behind.
 //!
+//! - [`TcpTap`] and [`UdpTap`] sit between two programs and record every byte that
+//!   passes, so a test can assert on the wire as well as on what each side printed.
+//! - [`python3`] and [`python_command`] find the course's Python for the interop tests
+//!   (a notice and a skip without it; a failure under `CI=true`).
+//!
 //! No sleeps: every wait is on a condition (bytes arrived, the process ended), bounded by
 //! a deadline so a hang fails instead of freezing CI.
 //!
@@ -28,6 +33,9 @@ use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
+
+mod tap;
+pub use tap::{Datagrams, Relayed, TcpTap, Toward, UdpTap};
 
 /// How long tests wait for something that should take milliseconds, before failing.
 pub const PATIENCE: Duration = Duration::from_secs(10);
@@ -479,4 +487,16 @@ pub fn peer_program(name: &str) -> Option<PathBuf> {
 /// `python3`, for the tests that run a lesson against the course's Python program.
 pub fn python3() -> Option<PathBuf> {
     peer_program("python3")
+}
+
+/// A command that runs one of the course's Python programs (`script`, with `python3`), or
+/// `None` when python3 is missing (see [`peer_program`]: a notice outside CI, a failure
+/// under it). Its stdin, stdout and stderr are UTF-8 whatever the locale, like the Rust
+/// programs'. Add the arguments, then start it with [`Running::spawn`].
+pub fn python_command(script: impl AsRef<Path>) -> Option<Command> {
+    let mut command = Command::new(python3()?);
+    command
+        .arg(script.as_ref())
+        .env("PYTHONIOENCODING", "utf-8");
+    Some(command)
 }

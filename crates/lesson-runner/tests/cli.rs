@@ -209,9 +209,15 @@ clients = [{ bin = "tcp-client-v1", stdin = "a|b\n" }]
     assert_eq!(text(&out.stdout), table);
 
     // A README with a stale table: check says so, --write fixes it, check is happy.
+    // (The interop table is right already: the lesson has no tests/python.rs.)
+    let interop = "<!-- interop:begin -->\n\
+        | # | lesson | run against the course's Python (tests in `tests/python.rs`) |\n\
+        |---|---|---|\n\
+        | 01 | [tcp-client-v1](lessons/01-tcp-client-v1) | not yet: no `tests/python.rs` |\n\
+        <!-- interop:end -->\n";
     fs::write(
         f.path("README.md"),
-        "# Title\n\n<!-- lessons:begin -->\n| old |\n<!-- lessons:end -->\n\nAfter.\n",
+        format!("# Title\n\n<!-- lessons:begin -->\n| old |\n<!-- lessons:end -->\n\nAfter.\n\n{interop}"),
     )
     .expect("README");
     let out = f.run(&["check"]);
@@ -224,10 +230,116 @@ clients = [{ bin = "tcp-client-v1", stdin = "a|b\n" }]
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(
         fs::read_to_string(f.path("README.md")).expect("README"),
-        format!("# Title\n\n{table}\nAfter.\n")
+        format!("# Title\n\n{table}\nAfter.\n\n{interop}")
     );
     let out = f.run(&["check"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}
+
+#[test]
+fn the_interop_table_comes_from_test_names_and_is_written_and_checked() {
+    let f = Fixture::new("interop");
+    // Lesson 01: one direction, seen from the client's side, and names that prove nothing.
+    let one = f.lesson("01-tcp-client-v1", "tcp-client-v1", "");
+    fs::create_dir_all(one.join("tests")).expect("tests/");
+    fs::write(
+        one.join("tests/python.rs"),
+        r#"#[test]
+fn rust_client_python_server_course_conversation() {}
+
+/// Starts the server (a helper, not a test).
+fn rust_client_python_server_helper() {}
+
+#[test]
+#[ignore]
+fn rust_client_python_server_not_run() {}
+
+#[test]
+fn python_reference_server_speaks_the_same_bytes() {}
+"#,
+    )
+    .expect("01 python.rs");
+    // Lesson 02: no tests/python.rs at all.
+    f.lesson("02-tcp-server-v1", "tcp-server-v1", "");
+    // Lesson 06: both directions, one of them twice; a test file with nothing to claim.
+    let six = f.lesson("06-tcp-chat", "tcp-chat", "");
+    fs::create_dir_all(six.join("tests")).expect("tests/");
+    fs::write(
+        six.join("tests/python.rs"),
+        "#[test]\nfn python_server_rust_client_a() {}\n\n\
+         #[test]\nfn rust_server_python_client_b() {}\n\n\
+         #[test]\nfn python_client_rust_server_c() {}\n",
+    )
+    .expect("06 python.rs");
+    fs::write(six.join("tests/chat.rs"), "#[test]\nfn q_ends_it() {}\n").expect("chat.rs");
+
+    let table = "<!-- interop:begin -->\n\
+        | # | lesson | run against the course's Python (tests in `tests/python.rs`) |\n\
+        |---|---|---|\n\
+        | 01 | [tcp-client-v1](lessons/01-tcp-client-v1/tests/python.rs) | Rust client ↔ Python server (1 test) |\n\
+        | 02 | [tcp-server-v1](lessons/02-tcp-server-v1) | not yet: no `tests/python.rs` |\n\
+        | 06 | [tcp-chat](lessons/06-tcp-chat/tests/python.rs) | Rust server ↔ Python client (2 tests) · Rust client ↔ Python server (1 test) |\n\
+        <!-- interop:end -->\n";
+    let out = f.run(&["interop-table"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), table);
+
+    // A stale table: check says so and shows the difference; --write fixes it.
+    fs::write(
+        f.path("README.md"),
+        "# Title\n\n<!-- interop:begin -->\n| 01 | everything proven |\n<!-- interop:end -->\n\nAfter.\n",
+    )
+    .expect("README");
+    let out = f.run(&["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("README.md: the interop table does not match the tests in the lessons' tests/python.rs (`cargo lesson interop-table --write` fixes it)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("-| 01 | everything proven |"), "{stdout}");
+    let out = f.run(&["interop-table", "--write"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        fs::read_to_string(f.path("README.md")).expect("README"),
+        format!("# Title\n\n{table}\nAfter.\n")
+    );
+    let out = f.run(&["check"]);
+    assert!(
+        !text(&out.stdout).contains("interop table"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // A test named for a direction outside tests/python.rs is a problem: the table would
+    // not see it. So is a README without the markers.
+    fs::write(
+        six.join("tests/chat.rs"),
+        "#[test]\nfn rust_server_python_client_elsewhere() {}\n",
+    )
+    .expect("chat.rs");
+    fs::write(f.path("README.md"), "# Title\n").expect("README");
+    let out = f.run(&["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    for want in [
+        "check: lessons/06-tcp-chat/tests/chat.rs: test rust_server_python_client_elsewhere runs Rust against Python; it belongs in tests/python.rs, where the interop table looks",
+        "README.md: no interop table between `<!-- interop:begin -->` and `<!-- interop:end -->`; `cargo lesson interop-table` prints it, `cargo lesson interop-table --write` puts it there",
+    ] {
+        assert!(stdout.contains(want), "missing {want:?} in\n{stdout}");
+    }
+}
+
+#[test]
+fn the_interop_table_of_this_workspace_matches_its_readme() {
+    let out = workspace(&["interop-table"]);
+    assert_eq!(out.status.code(), Some(0));
+    let readme = fs::read_to_string(lessons_dir().join("../README.md")).expect("README.md");
+    assert!(
+        readme.contains(&text(&out.stdout)),
+        "README.md's interop table is stale; run `cargo lesson interop-table --write`:\n{}",
+        text(&out.stdout)
+    );
 }
 
 #[test]

@@ -1,8 +1,12 @@
 //! The harness tested on small shell programs, so a broken harness can't make every
 //! lesson test pass or fail for the wrong reason.
 
-use lesson_runner::{PATIENCE, Running, Stream};
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, UdpSocket};
+use std::thread;
 use std::time::{Duration, Instant};
+
+use lesson_runner::{PATIENCE, Running, Stream, TcpTap, Toward, UdpTap, connect, read_to_close};
 
 fn sh(script: &str) -> Running {
     Running::start("sh", &["-c", script]).expect("start sh")
@@ -100,6 +104,84 @@ fn lines_are_kept_in_order_with_their_stream() {
             (Stream::Stdout, "one"),
             (Stream::Stderr, "two"),
             (Stream::Stdout, "three")
+        ]
+    );
+}
+
+#[test]
+fn the_tcp_tap_relays_both_ways_passes_the_end_on_and_records_it() {
+    // An echo server that answers each piece in upper case and closes after the client's
+    // end of stream, so the tap must pass a half-close on for the conversation to end.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let upstream = listener.local_addr().expect("addr");
+    let server = thread::spawn(move || {
+        let (mut conn, from) = listener.accept().expect("accept");
+        conn.set_read_timeout(Some(PATIENCE)).expect("timeout");
+        let mut buf = [0u8; 64];
+        loop {
+            let n = conn.read(&mut buf).expect("read");
+            if n == 0 {
+                break;
+            }
+            conn.write_all(&buf[..n].to_ascii_uppercase())
+                .expect("write");
+        }
+        conn.write_all(b"bye").expect("write bye");
+        from
+    });
+    let tap = TcpTap::start(upstream).expect("tap");
+    let mut stream = connect(tap.addr()).expect("connect to the tap");
+    let me = stream.local_addr().expect("local addr");
+    stream.write_all(b"hello").expect("send");
+    let mut reply = [0u8; 5];
+    stream.read_exact(&mut reply).expect("reply");
+    assert_eq!(&reply, b"HELLO");
+    stream.shutdown(Shutdown::Write).expect("shutdown");
+    assert_eq!(read_to_close(&mut stream).expect("the rest"), b"bye");
+    let seen_by_server = server.join().expect("server thread");
+
+    let wire = tap.only();
+    assert_eq!(wire.client, me);
+    assert_eq!(wire.server_side, seen_by_server);
+    assert_eq!(wire.to_server, b"hello");
+    assert_eq!(wire.to_client, b"HELLObye");
+}
+
+#[test]
+fn the_tcp_tap_says_when_a_connection_has_not_ended() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let tap = TcpTap::start(listener.local_addr().expect("addr")).expect("tap");
+    let _open = connect(tap.addr()).expect("connect");
+    let err = tap
+        .finished(1, Duration::from_millis(200))
+        .expect_err("still open");
+    assert!(err.to_string().contains("0 of 1 connections end"), "{err}");
+}
+
+#[test]
+fn the_udp_tap_keeps_datagrams_whole_and_replies_to_the_sender() {
+    let server = UdpSocket::bind("127.0.0.1:0").expect("bind server");
+    server.set_read_timeout(Some(PATIENCE)).expect("timeout");
+    let tap = UdpTap::start(server.local_addr().expect("addr")).expect("tap");
+    let client = UdpSocket::bind("127.0.0.1:0").expect("bind client");
+    client.set_read_timeout(Some(PATIENCE)).expect("timeout");
+    client.send_to(b"one", tap.addr()).expect("send");
+    client.send_to(b"two", tap.addr()).expect("send");
+    let mut buf = [0u8; 64];
+    for want in [&b"one"[..], b"two"] {
+        let (n, from) = server.recv_from(&mut buf).expect("datagram at the server");
+        assert_eq!(&buf[..n], want);
+        assert_eq!(from, tap.back_addr());
+    }
+    server.send_to(b"\xc4\xe3", tap.back_addr()).expect("reply");
+    let (n, from) = client.recv_from(&mut buf).expect("reply at the client");
+    assert_eq!((&buf[..n], from), (&b"\xc4\xe3"[..], tap.addr()));
+    assert_eq!(
+        tap.datagrams(3, PATIENCE).expect("three datagrams"),
+        [
+            (Toward::Server, b"one".to_vec()),
+            (Toward::Server, b"two".to_vec()),
+            (Toward::Client, vec![0xc4, 0xe3]),
         ]
     );
 }

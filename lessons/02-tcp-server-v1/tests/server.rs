@@ -1,16 +1,14 @@
 //! tcp-server-v1 as a student runs it: the real binary on a port the OS picks, and a raw
-//! test socket (or the lesson 01 client) as the other side. The Python reference is held
-//! to the same bytes and the same output.
+//! test socket (or the lesson 01 client) as the other side. The course's Python programs
+//! are in tests/python.rs.
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
-use std::process::Command;
 use std::time::Duration;
 
 use lesson_runner::{PATIENCE, Running, connect, in_ci, read_at_least, read_to_close};
 
 const SERVER: &str = env!("CARGO_BIN_EXE_tcp-server-v1");
-const PYTHON_SERVER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python/tcp_server_v1.py");
 const REPLY: &[u8] = b"----------ok----------";
 
 /// Start the Rust server with `--port 0` and wait for its banner.
@@ -18,18 +16,6 @@ fn start_server() -> (Running, SocketAddr) {
     let server = Running::start(SERVER, &["--port", "0"]).expect("start server");
     let addr = server.wait_for_banner(PATIENCE).expect("banner");
     (server, addr)
-}
-
-/// Start the Python reference the same way, or `None` (skip) if python3 is missing.
-fn start_python_server() -> Option<(Running, SocketAddr)> {
-    let python = lesson_runner::python3()?;
-    let mut command = Command::new(python);
-    command
-        .args([PYTHON_SERVER, "--port", "0"])
-        .env("PYTHONIOENCODING", "utf-8");
-    let server = Running::spawn(command).expect("start python server");
-    let addr = server.wait_for_banner(PATIENCE).expect("python banner");
-    Some((server, addr))
 }
 
 /// What the server prints for one client that sent `text`.
@@ -215,41 +201,4 @@ fn the_lesson_01_client_talks_to_it() {
         lines[2]
     );
     assert_eq!(lines[3], "received: hello, server");
-}
-
-#[test]
-fn the_python_server_speaks_the_same_bytes() {
-    let Some((server, addr)) = start_python_server() else {
-        return;
-    };
-    conversation(server, addr, b"hello", "hello");
-}
-
-#[test]
-fn the_python_server_shows_bad_utf8_the_same_way() {
-    let Some((server, addr)) = start_python_server() else {
-        return;
-    };
-    conversation(server, addr, &[0xff, 0xfe, b'a'], "\u{fffd}\u{fffd}a");
-}
-
-#[test]
-fn the_python_server_reports_a_port_in_use_the_same_way() {
-    let Some(python) = lesson_runner::python3() else {
-        return;
-    };
-    let taken = TcpListener::bind("127.0.0.1:0").expect("bind test listener");
-    let port = taken.local_addr().expect("local addr").port();
-    let done = Running::start(python, &[PYTHON_SERVER, "--port", &port.to_string()])
-        .expect("start python server")
-        .finish(PATIENCE)
-        .expect("python server ends");
-    assert_eq!(done.code(), 1);
-    assert_eq!(
-        done.stderr,
-        format!(
-            "bind 127.0.0.1:{port}: address already in use \
-             (another program is using that port: stop it, or pass --port 0)\n"
-        )
-    );
 }

@@ -4,18 +4,32 @@ Run it:  python3 lessons/03-tcp-client-v2/python/tcp_client_v2.py [LOCAL_PORT]
 LOCAL_PORT is 5566 as in the course; 0 lets the OS choose. An empty answer takes the
 default shown in brackets, as the Rust lesson does. Ctrl-C (or end of input) sends
 quit() and closes.
+
+For scripts, --host and --port answer the first two questions in advance:
+         python3 lessons/03-tcp-client-v2/python/tcp_client_v2.py 0 --port 2345
 """
+import argparse
 import socket
-import sys
 
 
 def main():
-    local_port = int(sys.argv[1]) if len(sys.argv) > 1 else 5566
+    parser = argparse.ArgumentParser(description="The course's TCP client, update 1.")
+    parser.add_argument("local_port", nargs="?", type=int, default=5566,
+                        help="our own port (default 5566; 0 lets the OS choose)")
+    parser.add_argument("--host", help="the server's ip (else asked, default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="the server's port (else asked, default 2345)")
+    args = parser.parse_args()
+
     tcp_client_socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     # Clients usually don't bind; the course does, to show the port it gets.
-    tcp_client_socket.bind(("", local_port))
-    server_ip = input("server ip [127.0.0.1]: ").strip() or "127.0.0.1"
-    server_port = int(input("server port [2345]: ").strip() or "2345")
+    tcp_client_socket.bind(("", args.local_port))
+    try:
+        server_ip = args.host or input("server ip [127.0.0.1]: ").strip() or "127.0.0.1"
+        server_port = args.port
+        if server_port is None:
+            server_port = int(input("server port [2345]: ").strip() or "2345")
+    except EOFError:
+        return  # end of input before we know the server: nothing to do, as the Rust client
     tcp_client_socket.connect((server_ip, server_port))
     peer = "%s:%d" % tcp_client_socket.getpeername()
     while True:

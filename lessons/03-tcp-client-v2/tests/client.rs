@@ -1,27 +1,18 @@
 //! tcp-client-v2 as a student runs it: typed answers on stdin, a raw listening socket on
 //! the other side that asserts every byte, Ctrl-C, and two copies fighting over one port.
+//! The course's Python programs are in tests/python.rs.
+
+mod common;
 
 use std::io::Write;
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::Path;
-use std::process::Command;
+use std::net::SocketAddr;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use lesson_runner::{PATIENCE, Running, python3, read_at_least, read_to_close};
+use common::*;
+use lesson_runner::{PATIENCE, Running};
 
 const CLIENT: &str = env!("CARGO_BIN_EXE_tcp-client-v2");
-const PYTHON_CLIENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python/tcp_client_v2.py");
-
-/// The reply tcp-server-v2 gives to every message.
-const OK: &[u8] = b"----------ok, received----------";
-
-/// A listening socket for the client to reach, on a port the OS picks.
-fn listener() -> (TcpListener, SocketAddr) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind test listener");
-    let addr = listener.local_addr().expect("local addr");
-    (listener, addr)
-}
 
 /// A local port nobody uses right now: bind port 0, read what the OS chose, let it go.
 fn free_port() -> u16 {
@@ -45,34 +36,6 @@ fn client_to(addr: SocketAddr, messages: &str) -> Running {
     run
 }
 
-/// Accept the client's connection, with a read timeout so a silent client fails the test.
-fn accept(listener: &TcpListener) -> (TcpStream, SocketAddr) {
-    let (conn, from) = listener.accept().expect("accept");
-    conn.set_read_timeout(Some(PATIENCE)).expect("timeout");
-    (conn, from)
-}
-
-/// Read exactly the bytes `expected` is long, and check they are those bytes.
-fn expect_bytes(conn: &mut TcpStream, expected: &[u8]) {
-    let got = read_at_least(conn, expected.len()).expect("read from client");
-    assert_eq!(
-        String::from_utf8_lossy(&got),
-        String::from_utf8_lossy(expected)
-    );
-    assert_eq!(got, expected);
-}
-
-/// The end of every conversation: the client says `quit()`. The test server then does
-/// what tcp-server-v2 does: it answers quit() like any message, reads the end of the
-/// stream and hangs up. A client that closed without waiting for that answer makes its
-/// kernel refuse it with a reset, and the last read here fails.
-fn expect_quit(mut conn: TcpStream) {
-    expect_bytes(&mut conn, b"quit()");
-    conn.write_all(OK).expect("answer quit()");
-    let rest = read_to_close(&mut conn).expect("the end of the stream, not a reset");
-    assert_eq!(rest, b"", "nothing after quit()");
-}
-
 /// Wait until the client has exited by itself, its stdin still open. (finish() closes
 /// stdin first, and end of input must not be what ended a client after Ctrl-C.)
 fn wait_for_exit(run: &mut Running) {
@@ -81,34 +44,6 @@ fn wait_for_exit(run: &mut Running) {
         assert!(Instant::now() < deadline, "still running: {}", run.stdout());
         thread::sleep(Duration::from_millis(5));
     }
-}
-
-/// The course's conversation: two messages, an ok for each, then quit() at end of input.
-/// Returns what the client printed.
-fn conversation(mut run: Running, listener: &TcpListener) -> String {
-    let (mut conn, _) = accept(listener);
-    expect_bytes(&mut conn, b"hello");
-    conn.write_all(OK).expect("reply");
-    expect_bytes(&mut conn, b"how are you");
-    conn.write_all(OK).expect("reply");
-    expect_quit(conn);
-    run.close_stdin();
-    let done = run.finish(PATIENCE).expect("client ends");
-    assert_eq!(done.code(), 0, "{}", done.stderr);
-    assert_eq!(done.stderr, "");
-    done.stdout
-}
-
-fn conversation_output(addr: SocketAddr) -> String {
-    format!(
-        "server ip [127.0.0.1]: server port [2345]: \
-         message: sent 5 bytes to {addr}\n\
-         received: ----------ok, received----------\n\
-         message: sent 11 bytes to {addr}\n\
-         received: ----------ok, received----------\n\
-         message: \n\
-         sent quit() to {addr}\n"
-    )
 }
 
 #[test]
@@ -292,27 +227,4 @@ fn chinese_text_both_ways() {
         "{}",
         done.stdout
     );
-}
-
-/// The course's Python client, started like the Rust one, with these lines typed.
-fn python_client(python: &Path, addr: SocketAddr, messages: &str) -> Running {
-    let mut command = Command::new(python);
-    command.arg(PYTHON_CLIENT).arg("0");
-    let mut run = Running::spawn(command).expect("start python client");
-    run.write_stdin(format!("127.0.0.1\n{}\n{messages}", addr.port()))
-        .expect("type");
-    run.close_stdin();
-    run
-}
-
-// Ctrl-C is not tested on the Python client: CPython runs its KeyboardInterrupt handler
-// between bytecodes, so a SIGINT that lands just before input() blocks in read() waits
-// until a line arrives (a second Ctrl-C would do). Its quit path is the one end of input
-// takes, tested here.
-#[test]
-fn python_client_sends_the_same_bytes_and_prints_the_same() {
-    let Some(python) = python3() else { return };
-    let (listener, addr) = listener();
-    let run = python_client(&python, addr, "hello\nhow are you\n");
-    assert_eq!(conversation(run, &listener), conversation_output(addr));
 }

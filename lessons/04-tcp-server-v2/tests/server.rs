@@ -1,96 +1,23 @@
 //! tcp-server-v2 as a student runs it: the real binary on a port the OS picks, raw test
-//! sockets as its clients, Ctrl-C as SIGINT. The Python reference is held to the same bytes
-//! and the same output.
+//! sockets as its clients, Ctrl-C as SIGINT. The course's Python programs are in
+//! tests/python.rs.
+
+mod common;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::Command;
 use std::time::Duration;
 
+use common::*;
 use lesson_runner::{PATIENCE, Running, connect, read_at_least};
 
 const SERVER: &str = env!("CARGO_BIN_EXE_tcp-server-v2");
-const PYTHON_SERVER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python/tcp_server_v2.py");
-const REPLY: &[u8] = b"----------ok, received----------";
 
 /// Start the Rust server with `--port 0` and wait for its banner.
 fn start_server() -> (Running, SocketAddr) {
     let server = Running::start(SERVER, &["--port", "0"]).expect("start server");
     let addr = server.wait_for_banner(PATIENCE).expect("banner");
     (server, addr)
-}
-
-/// Start the Python reference the same way, or `None` (skip) if python3 is missing.
-fn start_python_server() -> Option<(Running, SocketAddr)> {
-    let python = lesson_runner::python3()?;
-    let mut command = Command::new(python);
-    command
-        .args([PYTHON_SERVER, "--port", "0"])
-        .env("PYTHONIOENCODING", "utf-8");
-    let server = Running::spawn(command).expect("start python server");
-    let addr = server.wait_for_banner(PATIENCE).expect("python banner");
-    Some((server, addr))
-}
-
-/// Send one message and read exactly one reply.
-fn ask(stream: &mut TcpStream, message: &[u8]) {
-    stream.write_all(message).expect("send");
-    assert_eq!(read_at_least(stream, REPLY.len()).expect("reply"), REPLY);
-}
-
-/// Wait until the server is back at accept() after `client` left, so that what it prints
-/// next (another client, or `stopping`) comes in a known order.
-fn wait_until_back_at_accept(server: &Running, client: SocketAddr) {
-    server
-        .wait_for_stdout(
-            &format!("client {client} disconnected\nwaiting for a client...\n"),
-            PATIENCE,
-        )
-        .expect("server back at accept");
-}
-
-/// Ctrl-C: the server prints `stopping` and exits 0. Returns what it printed.
-fn stop(server: Running) -> String {
-    server.interrupt().expect("send SIGINT");
-    let done = server.finish(PATIENCE).expect("server ends");
-    assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
-    assert!(done.stdout.ends_with("stopping\n"), "{}", done.stdout);
-    done.stdout
-}
-
-/// The course's conversation: two messages on one connection, two replies; the client
-/// closes, the server says so and waits for the next; Ctrl-C stops it.
-fn conversation(server: Running, addr: SocketAddr) {
-    let mut stream = connect(addr).expect("connect");
-    let me = stream.local_addr().expect("local addr");
-    ask(&mut stream, b"hello");
-    ask(&mut stream, b"how are you?");
-    drop(stream);
-    wait_until_back_at_accept(&server, me);
-    assert_eq!(
-        stop(server),
-        format!(
-            "listening on {addr}\nwaiting for a client...\nclient {me} connected\n\
-             received: hello\nreceived: how are you?\nclient {me} disconnected\n\
-             waiting for a client...\nstopping\n"
-        )
-    );
-}
-
-/// One message from one client; returns the server's `received: ` line for it.
-fn received_line(server: Running, addr: SocketAddr, message: &[u8]) -> String {
-    let mut stream = connect(addr).expect("connect");
-    let me = stream.local_addr().expect("local addr");
-    ask(&mut stream, message);
-    drop(stream);
-    wait_until_back_at_accept(&server, me);
-    let stdout = stop(server);
-    let lines: Vec<&str> = stdout
-        .lines()
-        .filter(|l| l.starts_with("received"))
-        .collect();
-    assert_eq!(lines.len(), 1, "{stdout}");
-    lines[0].to_string()
 }
 
 #[test]
@@ -289,32 +216,6 @@ fn invalid_utf8_is_printed_lossily() {
 #[test]
 fn chinese_text_is_received_and_printed() {
     let (server, addr) = start_server();
-    assert_eq!(
-        received_line(server, addr, "你好，服务器".as_bytes()),
-        "received: 你好，服务器"
-    );
-}
-
-#[test]
-fn the_python_server_speaks_the_same_bytes() {
-    let Some((server, addr)) = start_python_server() else {
-        return;
-    };
-    conversation(server, addr);
-}
-
-#[test]
-fn the_python_server_shows_bad_utf8_and_chinese_the_same_way() {
-    let Some((server, addr)) = start_python_server() else {
-        return;
-    };
-    assert_eq!(
-        received_line(server, addr, &[0xff, 0xfe, b'a']),
-        "received: \u{fffd}\u{fffd}a"
-    );
-    let Some((server, addr)) = start_python_server() else {
-        return;
-    };
     assert_eq!(
         received_line(server, addr, "你好，服务器".as_bytes()),
         "received: 你好，服务器"

@@ -1,26 +1,17 @@
 //! tcp-client-v3 as a student runs it: options on the command line, typed lines or a
 //! --file, a raw listening socket on the other side that asserts every byte, and each
-//! stage's error.
+//! stage's error. The course's Python programs are in tests/python.rs.
+
+mod common;
 
 use std::io::Write;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use lesson_runner::{PATIENCE, Running, python3, read_at_least, read_to_close};
+use common::*;
+use lesson_runner::{PATIENCE, Running, read_to_close};
 
 const CLIENT: &str = env!("CARGO_BIN_EXE_tcp-client-v3");
-const PYTHON_CLIENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python/tcp_client_v3.py");
-
-/// The reply tcp-server-v2 gives to every message.
-const OK: &[u8] = b"----------ok, received----------";
-
-/// A listening socket for the client to reach, on a port the OS picks.
-fn listener() -> (TcpListener, SocketAddr) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind test listener");
-    let addr = listener.local_addr().expect("local addr");
-    (listener, addr)
-}
 
 /// Start the client with these options and these lines typed; stdin stays open. (Type
 /// nothing into a client that fails before it reads: it may be gone already.)
@@ -40,55 +31,11 @@ fn client_to(addr: SocketAddr, extra: &[&str], messages: &str) -> Running {
     run
 }
 
-/// Accept the client's connection, with a read timeout so a silent client fails the test.
-fn accept(listener: &TcpListener) -> (TcpStream, SocketAddr) {
-    let (conn, from) = listener.accept().expect("accept");
-    conn.set_read_timeout(Some(PATIENCE)).expect("timeout");
-    (conn, from)
-}
-
-/// Read exactly the bytes `expected` is long, and check they are those bytes.
-fn expect_bytes(conn: &mut TcpStream, expected: &[u8]) {
-    let got = read_at_least(conn, expected.len()).expect("read from client");
-    assert_eq!(
-        String::from_utf8_lossy(&got),
-        String::from_utf8_lossy(expected)
-    );
-    assert_eq!(got, expected);
-}
-
 /// A file in this test run's scratch folder.
 fn scratch_file(name: &str, contents: &[u8]) -> PathBuf {
     let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     std::fs::write(&path, contents).expect("write scratch file");
     path
-}
-
-/// The course's conversation: hello and bye, an ok for each, then the client closes
-/// without another byte. Returns (where the client came from, what it printed).
-fn conversation(run: Running, listener: &TcpListener) -> (SocketAddr, String) {
-    let (mut conn, from) = accept(listener);
-    expect_bytes(&mut conn, b"hello");
-    conn.write_all(OK).expect("reply");
-    expect_bytes(&mut conn, b"bye");
-    conn.write_all(OK).expect("reply");
-    // v3 no longer says quit(): end of input just closes.
-    assert_eq!(read_to_close(&mut conn).expect("read to close"), b"");
-    let done = run.finish(PATIENCE).expect("client ends");
-    assert_eq!(done.code(), 0, "{}", done.stderr);
-    assert_eq!(done.stderr, "");
-    (from, done.stdout)
-}
-
-fn conversation_output(from: SocketAddr, addr: SocketAddr) -> String {
-    format!(
-        "connected from {from} to {addr}\n\
-         message: sent 5 bytes to {addr}\n\
-         received: ----------ok, received----------\n\
-         message: sent 3 bytes to {addr}\n\
-         received: ----------ok, received----------\n\
-         message: \n"
-    )
 }
 
 #[test]
@@ -289,50 +236,5 @@ fn ctrl_c_closes_without_a_word_and_exits_0() {
     assert_eq!(
         done.stdout,
         format!("connected from {from} to {addr}\nmessage: \n")
-    );
-}
-
-/// The course's Python client with these options.
-fn python_client(python: &Path, args: &[&str], messages: &str) -> Running {
-    let mut command = Command::new(python);
-    command.arg(PYTHON_CLIENT).args(args);
-    let mut run = Running::spawn(command).expect("start python client");
-    run.write_stdin(messages).expect("type");
-    run.close_stdin();
-    run
-}
-
-#[test]
-fn python_client_sends_the_same_bytes_and_prints_the_same() {
-    let Some(python) = python3() else { return };
-    let (listener, addr) = listener();
-    let port = addr.port().to_string();
-    let run = python_client(&python, &["--port", &port], "hello\nbye\n");
-    let (from, stdout) = conversation(run, &listener);
-    assert_eq!(stdout, conversation_output(from, addr));
-}
-
-#[test]
-fn python_client_errors_match() {
-    let Some(python) = python3() else { return };
-    let (nobody, addr) = listener();
-    drop(nobody);
-    let port = addr.port().to_string();
-    let done = python_client(&python, &["--port", &port], "")
-        .finish(PATIENCE)
-        .expect("python client ends");
-    assert_eq!(done.code(), 1);
-    assert_eq!(done.stderr, format!("connect {addr}: connection refused\n"));
-
-    let (listener, addr) = listener();
-    let port = addr.port().to_string();
-    let run = python_client(&python, &["--port", &port, "--timeout", "0.3"], "hello\n");
-    let (mut conn, _) = accept(&listener);
-    expect_bytes(&mut conn, b"hello");
-    let done = run.finish(PATIENCE).expect("python client ends");
-    assert_eq!(done.code(), 1, "{done:?}");
-    assert_eq!(
-        done.stderr,
-        format!("receive {addr}: no reply within 0.3 s (--timeout)\n")
     );
 }

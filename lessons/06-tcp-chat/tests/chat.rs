@@ -1,13 +1,11 @@
 //! tcp-chat as students run it: the real server and client, with their lines typed ahead
-//! on stdin; raw sockets where a test needs exact bytes or a peer that misbehaves; and the
-//! course's Python programs on the other side.
+//! on stdin; raw sockets where a test needs exact bytes or a peer that misbehaves. The
+//! course's Python programs are in tests/python.rs.
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::Command;
 
-use lesson_runner::{PATIENCE, Running, connect, python3, read_at_least, read_to_close};
+use lesson_runner::{PATIENCE, Running, connect, read_at_least, read_to_close};
 
 const SERVER: &str = env!("CARGO_BIN_EXE_tcp-chat-server");
 const CLIENT: &str = env!("CARGO_BIN_EXE_tcp-chat-client");
@@ -379,9 +377,9 @@ fn chinese_text_both_ways_through_the_client() {
 }
 
 /// SO_REUSEADDR, the course's reason for it: after a chat the server ended (it sent `q`
-/// and closed first), its side of that connection sits in TIME_WAIT. The Python server
-/// without SO_REUSEADDR cannot bind the port then; the Rust server (std sets the option on
-/// Unix) can.
+/// and closed first), its side of that connection sits in TIME_WAIT. The Rust server (std
+/// sets the option on Unix) can bind the port again at once. (tests/python.rs shows the
+/// Python server failing to without the option.)
 #[test]
 fn a_restarted_server_binds_the_same_port_at_once() {
     let (mut first, addr) = server("hello\n");
@@ -396,110 +394,6 @@ fn a_restarted_server_binds_the_same_port_at_once() {
     assert_eq!(done.code(), 0, "{}", done.stderr);
     drop(raw);
     let port = addr.port().to_string();
-
-    if let Some(python) = python3() {
-        let mut command = Command::new(python);
-        command
-            .arg(python_program("tcp_chat_server.py"))
-            .args(["--no-reuseaddr", "--port", &port]);
-        let done = Running::spawn(command)
-            .expect("start python server")
-            .finish(PATIENCE)
-            .expect("python server ends");
-        assert_eq!(done.code(), 1, "{done:?}");
-        assert!(
-            done.stderr.contains("OSError: [Errno ")
-                && done.stderr.ends_with("] Address already in use\n"),
-            "{}",
-            done.stderr
-        );
-    }
-
     let again = Running::start(SERVER, &["--port", &port]).expect("restart");
     assert_eq!(again.wait_for_banner(PATIENCE).expect("banner"), addr);
-}
-
-fn python_program(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("python")
-        .join(name)
-}
-
-/// Start one of the course's Python programs with these lines typed ahead.
-fn python(python: PathBuf, program: &str, args: &[&str], typed: &str) -> Running {
-    let mut command = Command::new(python);
-    command
-        .arg(python_program(program))
-        .args(args)
-        .env("PYTHONIOENCODING", "utf-8");
-    let mut run = Running::spawn(command).expect("start python");
-    run.write_stdin(typed).expect("type into python");
-    run
-}
-
-#[test]
-fn rust_client_talks_to_the_python_server() {
-    let Some(py) = python3() else { return };
-    let server = python(
-        py,
-        "tcp_chat_server.py",
-        &["--port", "0"],
-        "你好 from python\nq\n",
-    );
-    let addr = server.wait_for_banner(PATIENCE).expect("python banner");
-    let done = client(addr, "hi from rust\n")
-        .finish(PATIENCE)
-        .expect("client ends");
-    assert_eq!(done.code(), 0, "{}", done.stderr);
-    assert_eq!(
-        done.stdout,
-        format!(
-            "connected to {addr}\nserver: 你好 from python\nclient> chat over: server sent q\n"
-        )
-    );
-    let c = nth_client(&server, 0, "client: hi from rust\n");
-    server
-        .wait_for_stdout("you sent q\n", PATIENCE)
-        .expect("python chat over");
-    assert_eq!(
-        server.stdout(),
-        format!(
-            "listening on {addr}\nclient {c} connected\nserver> client: hi from rust\n\
-             server> chat with {c} over: you sent q\n"
-        )
-    );
-}
-
-#[test]
-fn python_client_talks_to_the_rust_server() {
-    let Some(py) = python3() else { return };
-    let (server, addr) = server("你好 from rust\nand again\n");
-    let port = addr.port().to_string();
-    let mut run = python(
-        py,
-        "tcp_chat_client.py",
-        &["--port", &port],
-        "hi from python\nq\n",
-    );
-    run.close_stdin();
-    let done = run.finish(PATIENCE).expect("python client ends");
-    assert_eq!(done.code(), 0, "{}", done.stderr);
-    assert_eq!(
-        done.stdout,
-        format!(
-            "connected to {addr}\nserver: 你好 from rust\nclient> server: and again\n\
-             client> chat over: you sent q\n"
-        )
-    );
-    let c = nth_client(&server, 0, "client: hi from python\n");
-    server
-        .wait_for_stdout("client sent q\n", PATIENCE)
-        .expect("rust chat over");
-    assert_eq!(
-        server.stdout(),
-        format!(
-            "listening on {addr}\nclient {c} connected\nserver> client: hi from python\n\
-             server> chat with {c} over: client sent q\n"
-        )
-    );
 }

@@ -3,7 +3,7 @@
 Run it:  python3 lessons/07-udp-chat/python/udp_chat_server.py
 Then:    cargo run -p udp-chat --bin udp-chat-client   (or python/udp_chat_client.py)
 Same options, output and bytes as the Rust lesson (--host, --port, 0 = any free port,
---encoding utf-8|gbk).
+--encoding utf-8|gbk; gb2312, the course's spelling, is taken as gbk, its superset).
 """
 import argparse
 import errno
@@ -26,8 +26,10 @@ def main():
     parser = argparse.ArgumentParser(description="The course's UDP chat server.")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind")
     parser.add_argument("--port", type=int, default=9000, help="port (0 = any free port)")
-    parser.add_argument("--encoding", choices=["utf-8", "gbk"], default="utf-8")
+    parser.add_argument("--encoding", choices=["utf-8", "gbk", "gb2312"], default="utf-8")
     args = parser.parse_args()
+    if args.encoding == "gb2312":
+        args.encoding = "gbk"
 
     udp_server_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:

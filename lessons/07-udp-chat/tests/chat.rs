@@ -1,15 +1,13 @@
 //! udp-chat as a student runs it: the real server and client on ports the OS picks, talking
-//! to each other, to a raw test UDP socket that asserts bytes, or to the Python reference.
+//! to each other or to a raw test UDP socket that asserts bytes. The course's Python
+//! programs are in tests/python.rs.
 
 use std::net::{SocketAddr, UdpSocket};
-use std::process::Command;
 
 use lesson_runner::{PATIENCE, Running};
 
 const SERVER: &str = env!("CARGO_BIN_EXE_udp-chat-server");
 const CLIENT: &str = env!("CARGO_BIN_EXE_udp-chat-client");
-const PYTHON_SERVER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python/udp_chat_server.py");
-const PYTHON_CLIENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python/udp_chat_client.py");
 
 /// What both sides print after a datagram that filled the 1024-byte buffer.
 const CUT: &str = "(that datagram filled the whole 1024-byte buffer: anything after byte 1024 was cut off and is lost)";
@@ -384,105 +382,6 @@ fn a_port_in_use_is_one_line_and_exit_1() {
         .expect("server ends");
     assert_eq!(done.code(), 1);
     assert_eq!(done.stdout, "");
-    assert_eq!(
-        done.stderr,
-        format!(
-            "bind 127.0.0.1:{port}: address already in use \
-             (another program is using that port: stop it, or pass --port 0)\n"
-        )
-    );
-}
-
-/// Start a Python reference program, or `None` (skip) if python3 is missing.
-fn python(script: &str, args: &[&str], typed: &str) -> Option<Running> {
-    let python = lesson_runner::python3()?;
-    let mut command = Command::new(python);
-    command
-        .arg(script)
-        .args(args)
-        .env("PYTHONIOENCODING", "utf-8");
-    let mut running = Running::spawn(command).expect("start python");
-    running.write_stdin(typed).expect("type into python");
-    Some(running)
-}
-
-#[test]
-fn the_rust_client_talks_to_the_python_server() {
-    let Some(server) = python(
-        PYTHON_SERVER,
-        &["--port", "0"],
-        "hello back\n你好，客户端\n",
-    ) else {
-        return;
-    };
-    let addr = server.wait_for_banner(PATIENCE).expect("python banner");
-    conversation(
-        server,
-        addr,
-        ["hello", "你好，服务器"],
-        ["hello back", "你好，客户端"],
-    );
-}
-
-#[test]
-fn the_python_client_talks_to_the_rust_server_in_gbk() {
-    let (server, addr) = start_server(&["--encoding", "gbk"], "hello back\n你好\n");
-    let Some(mut client) = python(
-        PYTHON_CLIENT,
-        &["--port", &addr.port().to_string(), "--encoding", "gbk"],
-        "hello\n你好\n",
-    ) else {
-        return;
-    };
-    client.close_stdin();
-    let done = client.finish(PATIENCE).expect("python client ends");
-    assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
-    assert_eq!(
-        done.stdout,
-        format!(
-            "message: reply from {addr}: hello back\nmessage: reply from {addr}: 你好\nmessage: "
-        )
-    );
-    let (stdout, me) = end_server(server, addr);
-    let client = sender_in(&stdout);
-    assert_eq!(
-        stdout,
-        format!(
-            "listening on {addr}\nmessage from {client}: hello\nreply: message from {client}: 你好\n\
-             reply: message from {me}: bye\nreply: "
-        )
-    );
-}
-
-#[test]
-fn the_python_client_times_out_the_same_way() {
-    let port = closed_port();
-    let Some(mut client) = python(
-        PYTHON_CLIENT,
-        &["--port", &port.to_string(), "--timeout", "1"],
-        "anyone?\n",
-    ) else {
-        return;
-    };
-    client.close_stdin();
-    let done = client.finish(PATIENCE).expect("python client ends");
-    assert_eq!(done.code(), 1);
-    assert_eq!(done.stdout, "message: ");
-    assert_eq!(
-        done.stderr,
-        format!("no reply from 127.0.0.1:{port} within 1 s\n")
-    );
-}
-
-#[test]
-fn the_python_server_reports_a_port_in_use_the_same_way() {
-    let (_taken, addr) = test_socket();
-    let port = addr.port();
-    let Some(server) = python(PYTHON_SERVER, &["--port", &port.to_string()], "") else {
-        return;
-    };
-    let done = server.finish(PATIENCE).expect("python server ends");
-    assert_eq!(done.code(), 1);
     assert_eq!(
         done.stderr,
         format!(

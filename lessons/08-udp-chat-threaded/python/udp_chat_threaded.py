@@ -4,7 +4,7 @@ peer and a thread that prints whatever arrives.
 Run it:  python3 lessons/08-udp-chat-threaded/python/udp_chat_threaded.py --bind 127.0.0.1:8888 --peer 127.0.0.1:8080
 Then:    cargo run -p udp-chat-threaded -- --bind 127.0.0.1:8080 --peer 127.0.0.1:8888
 Same options, output and bytes as the Rust lesson (--bind, --peer, --encoding utf-8|gbk;
-the course encodes with gb2312, a subset of gbk).
+the course encodes with gb2312, a subset of gbk; --encoding gb2312 is taken as gbk).
 """
 import argparse
 import errno
@@ -46,10 +46,10 @@ def main():
     parser = argparse.ArgumentParser(description="The course's two-thread UDP chat.")
     parser.add_argument("--bind", type=host_port, default="127.0.0.1:8888", help="our own HOST:PORT")
     parser.add_argument("--peer", type=host_port, default="127.0.0.1:8080", help="the peer's HOST:PORT")
-    parser.add_argument("--encoding", choices=["utf-8", "gbk"], default="utf-8")
+    parser.add_argument("--encoding", choices=["utf-8", "gbk", "gb2312"], default="utf-8")
     args = parser.parse_args()
     dest_addr = args.peer
-    encoding = args.encoding
+    encoding = "gbk" if args.encoding == "gb2312" else args.encoding
 
     udp_socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:

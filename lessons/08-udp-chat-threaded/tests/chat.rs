@@ -1,15 +1,14 @@
 //! udp-chat-threaded as a student runs it: two real instances with crossed --bind/--peer,
-//! or one instance whose peer is a raw test UDP socket that asserts bytes, or the Python
-//! reference as the other instance. Ports: 0 where the program may choose; where a port
-//! must be known before a program starts, one the OS just handed out and we let go.
+//! or one instance whose peer is a raw test UDP socket that asserts bytes. Ports: 0 where
+//! the program may choose; where a port must be known before a program starts, one the OS
+//! just handed out and we let go. (The course's Python program as the other instance is in
+//! tests/python.rs.)
 
 use std::net::{SocketAddr, UdpSocket};
-use std::process::Command;
 
 use lesson_runner::{PATIENCE, Running};
 
 const CHAT: &str = env!("CARGO_BIN_EXE_udp-chat-threaded");
-const PYTHON_CHAT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python/udp_chat_threaded.py");
 
 /// 你好 in GBK (and gb2312): two bytes a character.
 const NIHAO_GBK: [u8; 4] = [0xC4, 0xE3, 0xBA, 0xC3];
@@ -223,42 +222,4 @@ fn a_peer_that_is_not_an_address_is_one_line_and_exit_1() {
         done.stderr
     );
     assert_eq!(done.stderr.lines().count(), 1, "{}", done.stderr);
-}
-
-/// Start the Python reference as an instance, or `None` (skip) if python3 is missing.
-fn start_python(bind: &str, peer: SocketAddr, extra: &[&str]) -> Option<(Running, SocketAddr)> {
-    let python = lesson_runner::python3()?;
-    let mut command = Command::new(python);
-    command
-        .args([PYTHON_CHAT, "--bind", bind, "--peer", &peer.to_string()])
-        .args(extra)
-        .env("PYTHONIOENCODING", "utf-8");
-    let chat = Running::spawn(command).expect("start python");
-    let addr = chat.wait_for_banner(PATIENCE).expect("python banner");
-    Some((chat, addr))
-}
-
-#[test]
-fn a_rust_instance_chats_with_the_python_one() {
-    let b_addr = free_addr();
-    let (a, a_addr) = start("127.0.0.1:0", b_addr, &[]);
-    let Some((b, b_seen)) = start_python(&b_addr.to_string(), a_addr, &[]) else {
-        return;
-    };
-    assert_eq!(b_seen, b_addr);
-    chat_between(a, a_addr, b, b_addr);
-}
-
-#[test]
-fn the_python_instance_speaks_gbk_like_the_course() {
-    let (socket, me) = test_socket();
-    let Some((mut chat, addr)) = start_python("127.0.0.1:0", me, &["--encoding", "gbk"]) else {
-        return;
-    };
-    socket.send_to(&NIHAO_GBK, addr).expect("send");
-    chat.wait_for_stdout(&format!(">> {me}: 你好\n"), PATIENCE)
-        .expect("decoded as GBK");
-    chat.write_stdin("你好\n").expect("type");
-    assert_eq!(receive(&socket), (NIHAO_GBK.to_vec(), addr));
-    assert_eq!(end(chat), format!("listening on {addr}\n>> {me}: 你好\n"));
 }

@@ -1,10 +1,9 @@
 //! sticky-packet as a student runs it: the real server and client on a port the OS picks,
-//! raw test sockets on either side to pin the bytes, and the course's Python programs held
-//! to the same output.
+//! and raw test sockets on either side to pin the bytes. The course's Python programs are
+//! in tests/python.rs.
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::Command;
 use std::thread;
 use std::time::Duration;
 
@@ -12,14 +11,6 @@ use lesson_runner::{Finished, PATIENCE, Running, connect, read_to_close};
 
 const SERVER: &str = env!("CARGO_BIN_EXE_sticky-packet-server");
 const CLIENT: &str = env!("CARGO_BIN_EXE_sticky-packet-client");
-const PYTHON_SERVER: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/python/sticky_packet_server.py"
-);
-const PYTHON_CLIENT: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/python/sticky_packet_client.py"
-);
 
 /// What the client prints: the course's `2 b'he'` and `b'llo,world'`.
 const OUTPUT: &str = "2 b'he'\nb'llo,world'\n";
@@ -39,16 +30,6 @@ fn run_client(addr: SocketAddr, extra: &[&str]) -> Finished {
         .expect("start client")
         .finish(PATIENCE)
         .expect("client ends")
-}
-
-/// A python3 command for one of the course's programs, or `None` (skip).
-fn python(script: &str, args: &[&str]) -> Option<Command> {
-    let mut command = Command::new(lesson_runner::python3()?);
-    command
-        .arg(script)
-        .args(args)
-        .env("PYTHONIOENCODING", "utf-8");
-    Some(command)
 }
 
 /// A raw test server: accept one client, run `talk` on the connection, then close it.
@@ -222,59 +203,5 @@ fn a_port_in_use_is_one_line_and_exit_1() {
             "bind 127.0.0.1:{port}: address already in use \
              (another program is using that port: stop it, or pass --port 0)\n"
         ),
-    );
-}
-
-#[test]
-fn the_python_client_against_the_rust_server_prints_the_same() {
-    let Some(mut command) = python(PYTHON_CLIENT, &[]) else {
-        return;
-    };
-    let (_server, addr) = start_server();
-    command.args(["--port", &addr.port().to_string()]);
-    let done = Running::spawn(command)
-        .expect("start python client")
-        .finish(PATIENCE)
-        .expect("python client ends");
-    assert_exit(&done, 0, OUTPUT, "");
-}
-
-#[test]
-fn the_rust_client_against_the_python_server_prints_the_same() {
-    let Some(command) = python(PYTHON_SERVER, &["--port", "0"]) else {
-        return;
-    };
-    let server = Running::spawn(command).expect("start python server");
-    let addr = server.wait_for_banner(PATIENCE).expect("python banner");
-    assert_exit(&run_client(addr, &[]), 0, OUTPUT, "");
-    // The Python server writes the same 11 bytes and prints the same kind of line.
-    let mut stream = connect(addr).expect("connect");
-    assert_eq!(read_to_close(&mut stream).expect("read"), b"hello,world");
-    let printed = server
-        .wait_for_stdout("closed\n", PATIENCE)
-        .expect("python server line");
-    let line = printed.lines().nth(1).expect("second line");
-    assert!(
-        line.ends_with(": wrote b'hello,' then b'world', closed"),
-        "{printed}"
-    );
-}
-
-#[test]
-fn the_python_client_reports_a_closed_server_the_same_way() {
-    let Some(mut command) = python(PYTHON_CLIENT, &[]) else {
-        return;
-    };
-    let addr = raw_server(|_conn| {});
-    command.args(["--port", &addr.port().to_string()]);
-    let done = Running::spawn(command)
-        .expect("start python client")
-        .finish(PATIENCE)
-        .expect("python client ends");
-    assert_exit(
-        &done,
-        1,
-        "",
-        &format!("receive {addr}: the server closed after 0 of 11 bytes\n"),
     );
 }

@@ -1,10 +1,9 @@
 //! struct-framing as a student runs it: the real server fed through stdin and the real
-//! client on a port the OS picks; raw test sockets that send exactly the bytes of each bad
-//! frame; and the course's Python sender and receiver, in both directions.
+//! client on a port the OS picks, and raw test sockets that send exactly the bytes of each
+//! bad frame. The course's Python sender and receiver are in tests/python.rs.
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::Command;
 use std::thread;
 use std::time::Duration;
 
@@ -12,14 +11,6 @@ use lesson_runner::{Finished, PATIENCE, Running, connect, read_to_close};
 
 const SERVER: &str = env!("CARGO_BIN_EXE_struct-framing-server");
 const CLIENT: &str = env!("CARGO_BIN_EXE_struct-framing-client");
-const PYTHON_SERVER: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/python/struct_framing_server.py"
-);
-const PYTHON_CLIENT: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/python/struct_framing_client.py"
-);
 
 /// The course's conversation: three messages, one of them Chinese.
 const CONVERSATION: &str = "hello\nworld\n你好\n";
@@ -36,16 +27,6 @@ fn start_client(addr: SocketAddr, extra: &[&str]) -> Running {
     let mut args = vec!["--port", port.as_str()];
     args.extend_from_slice(extra);
     Running::start(CLIENT, &args).expect("start client")
-}
-
-/// A python3 command for one of the course's programs, or `None` (skip).
-fn python(script: &str, args: &[&str]) -> Option<Command> {
-    let mut command = Command::new(lesson_runner::python3()?);
-    command
-        .arg(script)
-        .args(args)
-        .env("PYTHONIOENCODING", "utf-8");
-    Some(command)
 }
 
 /// Type `input` into a server whose client is already connecting, end its input, and
@@ -413,87 +394,4 @@ fn a_max_frame_that_is_not_a_number_is_a_usage_error() {
         .finish(PATIENCE)
         .expect("client ends");
     assert_eq!(done.code(), 2, "{done:?}");
-}
-
-#[test]
-fn the_python_client_reads_the_rust_server() {
-    let Some(mut command) = python(PYTHON_CLIENT, &[]) else {
-        return;
-    };
-    let (server, addr) = start_server();
-    command.args(["--port", &addr.port().to_string()]);
-    let client = Running::spawn(command).expect("start python client");
-    let input = format!("{CONVERSATION}\n黏包\n");
-    let (server, client) = feed(server, client, input.as_bytes());
-    assert_exit(&client, 0, &input, "");
-    assert_eq!(server.code(), 0, "{}", server.stderr);
-}
-
-#[test]
-fn the_rust_client_reads_the_python_server() {
-    let Some(command) = python(PYTHON_SERVER, &["--port", "0"]) else {
-        return;
-    };
-    let server = Running::spawn(command).expect("start python server");
-    let addr = server.wait_for_banner(PATIENCE).expect("python banner");
-    let client = start_client(addr, &[]);
-    let input = format!("{CONVERSATION}\n黏包\n");
-    let (server, client) = feed(server, client, input.as_bytes());
-    assert_exit(&client, 0, &input, "");
-    assert_eq!(server.code(), 0, "{}", server.stderr);
-    let peer = connected_client(&server.stdout);
-    assert_eq!(
-        server.stdout,
-        format!(
-            "listening on {addr}\nclient {peer} connected\nsent 5 frames to {peer}, then closed\n"
-        )
-    );
-}
-
-#[test]
-fn the_python_server_puts_the_same_bytes_on_the_wire() {
-    let Some(command) = python(PYTHON_SERVER, &["--port", "0"]) else {
-        return;
-    };
-    let input = "hello\n\n你好\r\n".as_bytes();
-    let mut python = Running::spawn(command).expect("start python server");
-    let python_addr = python.wait_for_banner(PATIENCE).expect("python banner");
-    let mut from_python = connect(python_addr).expect("connect");
-    python.write_stdin(input).expect("type");
-    python.close_stdin();
-    let (mut rust, rust_addr) = start_server();
-    let mut from_rust = connect(rust_addr).expect("connect");
-    rust.write_stdin(input).expect("type");
-    rust.close_stdin();
-    assert_eq!(
-        read_to_close(&mut from_python).expect("read python"),
-        read_to_close(&mut from_rust).expect("read rust")
-    );
-}
-
-#[test]
-fn the_python_client_refuses_bad_frames_with_the_same_lines() {
-    let cases: [(Vec<u8>, &str); 3] = [
-        (
-            (-5i32).to_le_bytes().to_vec(),
-            "frame header: length -5 is negative",
-        ),
-        (vec![5, 0], "stream ended after 2 of 4 header bytes"),
-        (
-            [&10i32.to_le_bytes()[..], b"abc"].concat(),
-            "stream ended after 3 of 10 body bytes",
-        ),
-    ];
-    for (bytes, what) in cases {
-        let Some(mut command) = python(PYTHON_CLIENT, &[]) else {
-            return;
-        };
-        let addr = raw_server(bytes);
-        command.args(["--port", &addr.port().to_string()]);
-        let done = Running::spawn(command)
-            .expect("start python client")
-            .finish(PATIENCE)
-            .expect("python client ends");
-        assert_exit(&done, 1, "", &format!("receive {addr}: {what}\n"));
-    }
 }

@@ -23,9 +23,11 @@ def tcplink(sock, addr, work):
         # measures the server, not a system call that waits for nothing.
         if work:
             time.sleep(work)
-        if not data or data.decode('utf-8') == 'exit':
+        if not data or data == b'exit':
             break
-        sock.send(('Hello, %s!' % data.decode('utf-8')).encode('utf-8'))
+        # The course decodes with 'utf-8' alone, and bytes that are not UTF-8 end its
+        # thread with a UnicodeDecodeError; 'replace' shows them as U+FFFD, as Rust does.
+        sock.send(('Hello, %s!' % data.decode('utf-8', 'replace')).encode('utf-8'))
     sock.close()
     print('Connection from %s:%s closed.' % addr, flush=True)
 

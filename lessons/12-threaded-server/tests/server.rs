@@ -1,14 +1,13 @@
 //! threaded-server and threaded-client as a student runs them: real processes, real
-//! sockets, the course's Python programs on the other side where it counts.
+//! sockets. The course's Python programs on the other side are in tests/python.rs.
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::Instant;
 
-use lesson_runner::{PATIENCE, Running, connect, python3, read_at_least, read_to_close};
+use lesson_runner::{PATIENCE, Running, connect, read_at_least, read_to_close};
 use socket2::{Domain, Socket, Type};
 
 const SERVER: &str = env!("CARGO_BIN_EXE_threaded-server");
@@ -39,12 +38,6 @@ fn refusing_addr() -> (Socket, SocketAddr) {
         .as_socket()
         .expect("an inet address");
     (socket, addr)
-}
-
-fn python_file(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("python")
-        .join(name)
 }
 
 /// Read until `want.len()` bytes have come (or the peer closed) and compare.
@@ -95,62 +88,6 @@ fn the_wire_and_the_server_log_for_one_client() {
         )
     );
     assert_eq!(run.stderr(), "");
-}
-
-#[test]
-fn the_course_python_client_gets_the_course_transcript() {
-    let Some(python) = python3() else { return };
-    let (run, addr) = server(&["--work-ms", "0"]);
-    let port = addr.port().to_string();
-    let script = python_file("threaded_client.py");
-    let client = Running::start(
-        &python,
-        &[script.as_os_str(), "--port".as_ref(), port.as_ref()],
-    )
-    .expect("start python client");
-    let done = client.finish(PATIENCE).expect("python client ends");
-    assert_eq!(done.code(), 0, "{}", done.stderr);
-    assert_eq!(done.stdout, TRANSCRIPT);
-    assert_eq!(done.stderr, "");
-    run.wait_for_stdout("disconnected (0 connected)", PATIENCE)
-        .expect("server saw the exit");
-}
-
-#[test]
-fn the_rust_client_against_the_course_python_server() {
-    let Some(python) = python3() else { return };
-    let script = python_file("threaded_server.py");
-    let server = Running::start(
-        &python,
-        &[
-            script.as_os_str(),
-            "--port".as_ref(),
-            "0".as_ref(),
-            "--work-ms".as_ref(),
-            "0".as_ref(),
-        ],
-    )
-    .expect("start python server");
-    let addr = server.wait_for_banner(PATIENCE).expect("python banner");
-    let port = addr.port().to_string();
-
-    let done = Running::start(CLIENT, &["--port", &port])
-        .expect("start client")
-        .finish(PATIENCE)
-        .expect("client ends");
-    assert_eq!(done.code(), 0, "{}", done.stderr);
-    assert_eq!(done.stdout, TRANSCRIPT);
-
-    // Names given on the command line go out one message each.
-    let done = Running::start(CLIENT, &["--port", &port, "张三", "Mary Ann"])
-        .expect("start client")
-        .finish(PATIENCE)
-        .expect("client ends");
-    assert_eq!(done.code(), 0, "{}", done.stderr);
-    assert_eq!(done.stdout, "Welcome\nHello, 张三!\nHello, Mary Ann!\n");
-    server
-        .wait_for_stdout("Connection from", PATIENCE)
-        .expect("python server saw a client leave");
 }
 
 #[test]

@@ -1,12 +1,11 @@
-//! socketserver-server and socketserver-client as real processes, raw sockets as the
-//! other side where the bytes matter, and the course's Python programs both ways.
+//! socketserver-server and socketserver-client as real processes, and raw sockets as the
+//! other side where the bytes matter. The course's Python programs are in tests/python.rs.
 
 use std::io::Write;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::thread;
 
-use lesson_runner::{PATIENCE, Running, connect, python3, read_at_least, read_to_close};
+use lesson_runner::{PATIENCE, Running, connect, read_at_least, read_to_close};
 use socket2::{Domain, Socket, Type};
 
 const SERVER: &str = env!("CARGO_BIN_EXE_socketserver-server");
@@ -36,12 +35,6 @@ fn refusing_addr() -> (Socket, SocketAddr) {
         .as_socket()
         .expect("an inet address");
     (socket, addr)
-}
-
-fn python_file(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("python")
-        .join(name)
 }
 
 fn expect_hello(stream: &mut TcpStream) {
@@ -238,50 +231,6 @@ fn not_utf8_is_shown_lossily() {
         log.contains(&format!("received from {me}: bye\u{fffd}\n")),
         "{log}"
     );
-}
-
-#[test]
-fn the_python_client_against_the_rust_server() {
-    let Some(python) = python3() else { return };
-    let (run, addr) = server();
-    let port = addr.port().to_string();
-    let script = python_file("socketserver_client.py");
-    let done = Running::start(
-        &python,
-        &[script.as_os_str(), "--port".as_ref(), port.as_ref()],
-    )
-    .expect("start python client")
-    .finish(PATIENCE)
-    .expect("python client ends");
-    assert_eq!(done.code(), 0, "{}", done.stderr);
-    assert_eq!(done.stdout, THREE_ROUNDS);
-    let log = run
-        .wait_for_stdout("closed the connection", PATIENCE)
-        .expect("close logged");
-    assert_eq!(log.matches(": byebye\n").count(), 3, "{log}");
-    assert_eq!(run.stderr(), "");
-}
-
-#[test]
-fn the_rust_client_against_the_python_server() {
-    let Some(python) = python3() else { return };
-    let script = python_file("socketserver_server.py");
-    let server = Running::start(
-        &python,
-        &[script.as_os_str(), "--port".as_ref(), "0".as_ref()],
-    )
-    .expect("start python server");
-    let addr = server.wait_for_banner(PATIENCE).expect("python banner");
-    let done = Running::start(CLIENT, &["--port", &addr.port().to_string()])
-        .expect("start client")
-        .finish(PATIENCE)
-        .expect("client ends");
-    assert_eq!(done.code(), 0, "{}", done.stderr);
-    assert_eq!(done.stdout, THREE_ROUNDS);
-    let log = server
-        .wait_for_stdout("closed the connection", PATIENCE)
-        .expect("python server saw the close");
-    assert_eq!(log.matches(": byebye\n").count(), 3, "{log}");
 }
 
 #[test]

@@ -8,6 +8,7 @@
 //!   cargo lesson diff A B [--stat]            what lesson B changes in lesson A's sources
 //!   cargo lesson check                        metadata complete, agrees with the catalog and README
 //!   cargo lesson readme-table [--write]       the top-level README's lesson table
+//!   cargo lesson interop-table [--write]      ... and its table of what is proven against Python
 //!   cargo lesson transcripts [NAME...]        every README transcript still matches a fresh run
 //!   cargo lesson bench [NAME...] [--quick]    the benchmarks (scripts/bench-*) in release: one table
 //!
@@ -38,6 +39,7 @@ macro_rules! say_raw {
 mod bench;
 mod check;
 mod diff;
+mod interop;
 mod meta;
 mod names;
 mod out;
@@ -98,9 +100,10 @@ enum Cmd {
         #[arg(long)]
         all: bool,
     },
-    /// Check every lesson's metadata against the catalog and the README's lesson table.
+    /// Check every lesson's metadata against the catalog, and the README's lesson table
+    /// and interop table against the metadata and the tests.
     Check {
-        /// Skip the top-level README's table.
+        /// Skip the top-level README's tables.
         #[arg(long)]
         no_readme: bool,
     },
@@ -108,6 +111,14 @@ enum Cmd {
     ReadmeTable {
         /// Write it into README.md between the `<!-- lessons:begin -->` and
         /// `<!-- lessons:end -->` lines instead of printing it.
+        #[arg(long)]
+        write: bool,
+    },
+    /// Print the top-level README's table of the directions each lesson proves against the
+    /// course's Python, generated from the test names in each lesson's tests/python.rs.
+    InteropTable {
+        /// Write it into README.md between the `<!-- interop:begin -->` and
+        /// `<!-- interop:end -->` lines instead of printing it.
         #[arg(long)]
         write: bool,
     },
@@ -240,8 +251,19 @@ fn dispatch(cli: &Cli) -> Outcome {
             let table = check::readme_table(&world.lessons, &world.catalog);
             if *write {
                 let path = world.root.join("README.md");
-                check::write_table(&path, &table).map_err(|e| Fail(1, e))?;
+                check::write_block(&path, &check::LESSON_TABLE, &table).map_err(|e| Fail(1, e))?;
                 say!("wrote the lesson table into {}", path.display());
+            } else {
+                say_raw!("{table}");
+            }
+            Ok(0)
+        }
+        Cmd::InteropTable { write } => {
+            let table = interop::table(&world.lessons);
+            if *write {
+                let path = world.root.join("README.md");
+                check::write_block(&path, &interop::TABLE, &table).map_err(|e| Fail(1, e))?;
+                say!("wrote the interop table into {}", path.display());
             } else {
                 say_raw!("{table}");
             }
@@ -541,9 +563,13 @@ fn run_command(cli: &Cli, world: &World, args: &RunArgs) -> Outcome {
 
 fn check_command(world: &World, no_readme: bool) -> Outcome {
     let mut problems = check::problems(&world.lessons, &world.catalog);
+    problems.extend(interop::problems(&world.lessons));
     if !no_readme {
         let table = check::readme_table(&world.lessons, &world.catalog);
-        problems.extend(check::readme_problem(&world.root.join("README.md"), &table));
+        let readme = world.root.join("README.md");
+        problems.extend(check::block_problem(&readme, &check::LESSON_TABLE, &table));
+        let interop = interop::table(&world.lessons);
+        problems.extend(check::block_problem(&readme, &interop::TABLE, &interop));
     }
     if problems.is_empty() {
         say!(
@@ -552,7 +578,7 @@ fn check_command(world: &World, no_readme: bool) -> Outcome {
             if no_readme {
                 ""
             } else {
-                " and the README's table"
+                " and the README's tables"
             }
         );
         return Ok(0);
