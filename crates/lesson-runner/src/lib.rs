@@ -23,7 +23,7 @@
 //!
 //! The `lesson` command (`cargo lesson list|run|diff|check|...`, in `src/bin/lesson/`) is
 //! built on the same harness; see this crate's README.md. Its dependencies hang on the
-//! default `cli` feature, so the harness alone needs only `nix`.
+//! default `cli` feature, so the harness alone needs only `nix` and `socket2`.
 
 use std::ffi::OsStr;
 use std::io::{self, Read, Write};
@@ -432,6 +432,30 @@ pub fn workspace_bin(name: &str) -> PathBuf {
 
 /// Connect a test socket, with read and write timeouts so a silent peer fails the test
 /// instead of hanging it.
+/// A port on 127.0.0.1 where every TCP connect is refused, for as long as this lives.
+pub struct RefusedPort {
+    _socket: socket2::Socket,
+    pub addr: SocketAddr,
+}
+
+/// An address where a connect is refused ("connection refused"): a socket bound there but
+/// not listening holds the port, so no other test can take it meanwhile, as could happen
+/// to a port that was only freed. Keep the returned value alive while the test connects.
+pub fn refused_port() -> io::Result<RefusedPort> {
+    use socket2::{Domain, Socket, Type};
+    // No SO_REUSEADDR: nothing else may bind this port while we hold it.
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+    socket.bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())?;
+    let addr = socket
+        .local_addr()?
+        .as_socket()
+        .ok_or_else(|| io::Error::other("not an inet address"))?;
+    Ok(RefusedPort {
+        _socket: socket,
+        addr,
+    })
+}
+
 pub fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
     let stream = TcpStream::connect_timeout(&addr, PATIENCE)?;
     stream.set_read_timeout(Some(PATIENCE))?;

@@ -185,3 +185,12 @@ fn the_udp_tap_keeps_datagrams_whole_and_replies_to_the_sender() {
         ]
     );
 }
+
+#[test]
+fn a_refused_port_refuses_connects_while_it_is_held() {
+    let refused = lesson_runner::refused_port().expect("hold a port");
+    let err = std::net::TcpStream::connect(refused.addr).expect_err("refused");
+    assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused, "{err}");
+    // Held: nobody else can listen there meanwhile.
+    assert!(std::net::TcpListener::bind(refused.addr).is_err());
+}

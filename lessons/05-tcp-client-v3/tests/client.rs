@@ -122,9 +122,9 @@ fn a_timeout_that_is_not_a_positive_number_is_usage_error() {
 
 #[test]
 fn connection_refused_is_one_line_and_exit_1() {
-    // Bind, learn the port, close: now nobody listens there.
-    let (listener, addr) = listener();
-    drop(listener);
+    // A port where nothing listens, held for the whole test so nobody else can listen there.
+    let refused = lesson_runner::refused_port().expect("hold a port");
+    let addr = refused.addr;
     let done = client_to(addr, &[], "")
         .finish(PATIENCE)
         .expect("client ends");

@@ -186,9 +186,9 @@ fn an_empty_line_is_not_sent() {
 
 #[test]
 fn connection_refused_is_one_line_and_exit_1() {
-    // Bind, learn the port, close: now nobody listens there.
-    let (listener, addr) = fake_server();
-    drop(listener);
+    // A port where nothing listens, held for the whole test so nobody else can listen there.
+    let refused = lesson_runner::refused_port().expect("hold a port");
+    let addr = refused.addr;
     // Nothing typed: the client fails before it would read stdin.
     let done = client(addr, "").finish(PATIENCE).expect("client ends");
     assert_eq!(done.code(), 1);

@@ -166,9 +166,9 @@ fn a_silent_server_is_one_line_after_the_timeout() {
 
 #[test]
 fn connection_refused_is_one_line_and_exit_1() {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    drop(listener);
+    // A port where nothing listens, held for the whole test so nobody else can listen there.
+    let refused = lesson_runner::refused_port().expect("hold a port");
+    let addr = refused.addr;
     let done = run_client(addr, &[]);
     assert_exit(
         &done,

@@ -98,8 +98,9 @@ fn without_a_key_the_demo_key_is_used_with_a_warning() {
 
 #[test]
 fn connection_refused_is_one_line_and_exit_1() {
-    let (listener, addr) = listener();
-    drop(listener); // now nobody listens there
+    // A port where nothing listens, held for the whole test so nobody else can listen there.
+    let refused = lesson_runner::refused_port().expect("hold a port");
+    let addr = refused.addr;
     let done = start_client(addr, &["--key", "k"], None)
         .finish(PATIENCE)
         .expect("client ends");

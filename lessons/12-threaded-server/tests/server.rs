@@ -8,7 +8,6 @@ use std::thread;
 use std::time::Instant;
 
 use lesson_runner::{PATIENCE, Running, connect, read_at_least, read_to_close};
-use socket2::{Domain, Socket, Type};
 
 const SERVER: &str = env!("CARGO_BIN_EXE_threaded-server");
 const CLIENT: &str = env!("CARGO_BIN_EXE_threaded-client");
@@ -23,21 +22,6 @@ fn server(extra: &[&str]) -> (Running, SocketAddr) {
     let run = Running::start(SERVER, &args).expect("start threaded-server");
     let addr = run.wait_for_banner(PATIENCE).expect("server banner");
     (run, addr)
-}
-
-/// An address where nothing listens, kept that way for the whole test: a socket bound
-/// there but not listening, and without SO_REUSEADDR, so no other test can bind the port
-/// meanwhile (as could happen to a port that was only freed). A connect is refused.
-fn refusing_addr() -> (Socket, SocketAddr) {
-    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
-    let any_port = SocketAddr::from(([127, 0, 0, 1], 0));
-    socket.bind(&any_port.into()).expect("bind");
-    let addr = socket
-        .local_addr()
-        .expect("local addr")
-        .as_socket()
-        .expect("an inet address");
-    (socket, addr)
 }
 
 /// Read until `want.len()` bytes have come (or the peer closed) and compare.
@@ -362,7 +346,8 @@ fn bad_options_are_usage_errors() {
 
 #[test]
 fn the_client_reports_a_refused_connection() {
-    let (_held, addr) = refusing_addr();
+    let refused = lesson_runner::refused_port().expect("hold a port");
+    let addr = refused.addr;
     let done = Running::start(CLIENT, &["--port", &addr.port().to_string()])
         .expect("start client")
         .finish(PATIENCE)

@@ -6,7 +6,6 @@ use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::thread;
 
 use lesson_runner::{PATIENCE, Running, connect, read_at_least, read_to_close};
-use socket2::{Domain, Socket, Type};
 
 const SERVER: &str = env!("CARGO_BIN_EXE_socketserver-server");
 const CLIENT: &str = env!("CARGO_BIN_EXE_socketserver-client");
@@ -20,21 +19,6 @@ fn server() -> (Running, SocketAddr) {
     let run = Running::start(SERVER, &["--port", "0"]).expect("start socketserver-server");
     let addr = run.wait_for_banner(PATIENCE).expect("server banner");
     (run, addr)
-}
-
-/// An address where nothing listens, kept that way for the whole test: a socket bound
-/// there but not listening, and without SO_REUSEADDR, so no other test can bind the port
-/// meanwhile (as could happen to a port that was only freed). A connect is refused.
-fn refusing_addr() -> (Socket, SocketAddr) {
-    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
-    let any_port = SocketAddr::from(([127, 0, 0, 1], 0));
-    socket.bind(&any_port.into()).expect("bind");
-    let addr = socket
-        .local_addr()
-        .expect("local addr")
-        .as_socket()
-        .expect("an inet address");
-    (socket, addr)
 }
 
 fn expect_hello(stream: &mut TcpStream) {
@@ -290,7 +274,8 @@ fn the_client_reports_refusal_and_a_server_that_hangs_up() {
     );
 
     // Nobody listening.
-    let (_held, addr) = refusing_addr();
+    let refused = lesson_runner::refused_port().expect("hold a port");
+    let addr = refused.addr;
     let done = Running::start(CLIENT, &["--port", &addr.port().to_string()])
         .expect("start client")
         .finish(PATIENCE)

@@ -102,9 +102,9 @@ fn datagrams_left_from_before_a_run_are_thrown_away() {
 
 #[test]
 fn send_to_nothing_listening_is_one_line_and_exit_1() {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    drop(listener);
+    // A port where nothing listens, held for the whole test so nobody else can listen there.
+    let refused = lesson_runner::refused_port().expect("hold a port");
+    let addr = refused.addr;
     let done = send(addr, &[]);
     assert_eq!(done.code(), 1);
     assert_eq!(done.stdout, "");

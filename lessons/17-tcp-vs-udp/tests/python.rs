@@ -64,9 +64,9 @@ fn python_receive_raw_peer_bad_hellos_are_answered_as_rust_does() {
 #[test]
 fn python_send_to_nothing_listening_is_the_same_line_as_rust() {
     let Some(sender) = python("send") else { return };
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    drop(listener);
+    // A port where nothing listens, held for the whole test so nobody else can listen there.
+    let refused = lesson_runner::refused_port().expect("hold a port");
+    let addr = refused.addr;
     let python = send_with(sender, addr, &[]);
     let rust = send(addr, &[]);
     assert_eq!(python.code(), 1);
