@@ -393,19 +393,25 @@ mod tests {
     #[test]
     fn locations_are_joined() {
         let base = url("http://h:81/docs/a.html?x");
-        assert_eq!(base.join("/b").unwrap().to_string(), "http://h:81/b");
         assert_eq!(
-            base.join("c.html").unwrap().to_string(),
+            base.join("/b").expect("parses").to_string(),
+            "http://h:81/b"
+        );
+        assert_eq!(
+            base.join("c.html").expect("parses").to_string(),
             "http://h:81/docs/c.html"
         );
         assert_eq!(
-            base.join("//other/x").unwrap().to_string(),
+            base.join("//other/x").expect("parses").to_string(),
             "http://other/x"
         );
-        assert_eq!(base.join("http://o:9/").unwrap().to_string(), "http://o:9/");
+        assert_eq!(
+            base.join("http://o:9/").expect("parses").to_string(),
+            "http://o:9/"
+        );
         assert_eq!(base.join("https://o/"), Err(UrlError::Tls));
         assert!(base.join("/a b").is_err());
-        assert_eq!(url("http://h").join("x").unwrap().target, "/x");
+        assert_eq!(url("http://h").join("x").expect("parses").target, "/x");
     }
 
     #[test]
@@ -426,18 +432,18 @@ mod tests {
 
     #[test]
     fn heads_and_framing() {
-        let head = Head::parse(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX:  y ").unwrap();
+        let head = Head::parse(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX:  y ").expect("parses");
         assert_eq!(head.status, 200);
         assert_eq!(head.value("content-length"), Some("5"));
         assert_eq!(head.value("x"), Some("y"));
         assert_eq!(head.framing(), Ok(Framing::Length(5)));
-        let head = Head::parse(b"HTTP/1.0 404 Not Found").unwrap();
+        let head = Head::parse(b"HTTP/1.0 404 Not Found").expect("parses");
         assert_eq!(head.framing(), Ok(Framing::UntilClose));
         let head =
             Head::parse(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\nContent-Length: 3")
-                .unwrap();
+                .expect("parses");
         assert_eq!(head.framing(), Ok(Framing::Chunked));
-        let head = Head::parse(b"HTTP/1.1 204 No Content\r\nContent-Length: 9").unwrap();
+        let head = Head::parse(b"HTTP/1.1 204 No Content\r\nContent-Length: 9").expect("parses");
         assert_eq!(head.framing(), Ok(Framing::Length(0)));
         for (bad_head, says) in [
             (
@@ -453,7 +459,7 @@ mod tests {
                 "not supported",
             ),
         ] {
-            let head = Head::parse(bad_head).unwrap();
+            let head = Head::parse(bad_head).expect("parses");
             assert!(head.framing().unwrap_err().contains(says), "{says}");
         }
         for (bad_head, says) in [
