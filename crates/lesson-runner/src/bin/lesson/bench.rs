@@ -56,6 +56,9 @@ pub struct BenchArgs {
     /// The longest one call of a script may take before it is stopped (a failure).
     #[arg(long, value_name = "SECS", default_value = "600")]
     timeout: f64,
+    /// Show what each call of a script says on stderr (timings, connect times, memory).
+    #[arg(long, short)]
+    verbose: bool,
 }
 
 /// How often a running script is looked at (for its end, Ctrl-C and the deadline).
@@ -134,6 +137,7 @@ pub fn bench(cli: &Cli, world: &World, args: &BenchArgs) -> Outcome {
         bin_dir: &bin_dir,
         quick: args.quick,
         timeout,
+        verbose: args.verbose,
     };
     eprintln!(
         "bench: {} round(s) after {} warm-up(s) of each side, lesson and reference in turn{}",
@@ -401,6 +405,7 @@ struct Bench<'a> {
     bin_dir: &'a Path,
     quick: bool,
     timeout: Duration,
+    verbose: bool,
 }
 
 /// How a call of a script ended.
@@ -570,6 +575,11 @@ impl Bench<'_> {
         // Anything the script left running (a server its trap missed) goes now.
         let _ = killpg(group, Signal::SIGKILL);
         running.wait_output_closed(Duration::from_secs(1));
+        if self.verbose {
+            for line in running.stderr().lines() {
+                eprintln!("    {line}");
+            }
+        }
         Ok(Call {
             code,
             stdout: running.stdout(),
