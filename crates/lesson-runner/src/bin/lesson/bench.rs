@@ -56,6 +56,9 @@ pub struct BenchArgs {
     /// The longest one call of a script may take before it is stopped (a failure).
     #[arg(long, value_name = "SECS", default_value = "600")]
     timeout: f64,
+    /// Show what each call of a script says on stderr (timings, connect times, memory).
+    #[arg(long, short)]
+    verbose: bool,
 }
 
 /// How often a running script is looked at (for its end, Ctrl-C and the deadline).
@@ -134,6 +137,7 @@ pub fn bench(cli: &Cli, world: &World, args: &BenchArgs) -> Outcome {
         bin_dir: &bin_dir,
         quick: args.quick,
         timeout,
+        verbose: args.verbose,
     };
     eprintln!(
         "bench: {} round(s) after {} warm-up(s) of each side, lesson and reference in turn{}",
@@ -146,18 +150,18 @@ pub fn bench(cli: &Cli, world: &World, args: &BenchArgs) -> Outcome {
         }
     );
 
-    let load_at_start = load_average();
+    let before = Cpu::now();
     let mut lines: Vec<Line> = Vec::new();
     for script in &chosen {
         lines.extend(bench.script(script, args.warmup, args.rounds)?);
     }
 
     say!(
-        "{} round(s) after {} warm-up(s), medians; lesson and reference runs alternate. {}, load average {load_at_start} at the start and {} at the end.",
+        "{} round(s) after {} warm-up(s), medians; lesson and reference runs alternate. {}; {}.",
         args.rounds,
         args.warmup,
         machine(),
-        load_average()
+        before.others_since()
     );
     say!("");
     say!("{}", table(&lines, args.quick));
@@ -332,10 +336,67 @@ fn machine() -> String {
     format!("{cores} cores, {} {}", std::env::consts::OS, kernel.trim())
 }
 
-/// The one-minute load average: other work on the machine shows in the figures.
-fn load_average() -> String {
-    let load = fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    load.split_whitespace().next().unwrap_or("?").to_string()
+/// CPU time so far: the whole machine's, and this process's with its children's (Linux
+/// counts both in clock ticks of 1/100 s). What the machine spent beyond ours during the
+/// run is other work competing with the benchmarks. (The load average can't tell: the
+/// threaded-server benchmark alone runs a thousand threads.)
+struct Cpu {
+    at: Instant,
+    machine: Option<u64>,
+    ours: Option<u64>,
+}
+
+impl Cpu {
+    fn now() -> Cpu {
+        // `cpu  user nice system idle iowait irq softirq steal ...`: busy is all but idle
+        // and iowait; steal is time the host gave to other virtual machines.
+        let machine = fs::read_to_string("/proc/stat").ok().and_then(|stat| {
+            let fields: Vec<u64> = stat
+                .lines()
+                .next()?
+                .split_whitespace()
+                .skip(1)
+                .take(8)
+                .map(|f| f.parse().ok())
+                .collect::<Option<_>>()?;
+            let [user, nice, system, _idle, _iowait, irq, softirq, steal] = fields[..] else {
+                return None;
+            };
+            Some(user + nice + system + irq + softirq + steal)
+        });
+        // /proc/self/stat after `(name)`: utime, stime, cutime, cstime are fields 12-15.
+        let ours = fs::read_to_string("/proc/self/stat").ok().and_then(|stat| {
+            let after = &stat[stat.rfind(')')? + 1..];
+            let fields: Vec<&str> = after.split_whitespace().collect();
+            fields
+                .get(11..15)?
+                .iter()
+                .map(|f| f.parse::<u64>().ok())
+                .sum::<Option<u64>>()
+        });
+        Cpu {
+            at: Instant::now(),
+            machine,
+            ours,
+        }
+    }
+
+    /// "other programs used 4% of the CPU meanwhile".
+    fn others_since(&self) -> String {
+        let now = Cpu::now();
+        let cores = thread::available_parallelism().map_or(1, usize::from) as f64;
+        let elapsed = now.at.duration_since(self.at).as_secs_f64() * 100.0 * cores;
+        match (self.machine, now.machine, self.ours, now.ours) {
+            (Some(m0), Some(m1), Some(o0), Some(o1)) if elapsed > 0.0 => {
+                let others = m1.saturating_sub(m0).saturating_sub(o1.saturating_sub(o0));
+                format!(
+                    "other programs used {:.0}% of the CPU meanwhile",
+                    100.0 * others as f64 / elapsed
+                )
+            }
+            _ => "no /proc: how busy the machine was is unknown".to_string(),
+        }
+    }
 }
 
 /// What every call of a script shares.
@@ -344,6 +405,7 @@ struct Bench<'a> {
     bin_dir: &'a Path,
     quick: bool,
     timeout: Duration,
+    verbose: bool,
 }
 
 /// How a call of a script ended.
@@ -513,6 +575,11 @@ impl Bench<'_> {
         // Anything the script left running (a server its trap missed) goes now.
         let _ = killpg(group, Signal::SIGKILL);
         running.wait_output_closed(Duration::from_secs(1));
+        if self.verbose {
+            for line in running.stderr().lines() {
+                eprintln!("    {line}");
+            }
+        }
         Ok(Call {
             code,
             stdout: running.stdout(),
