@@ -242,6 +242,9 @@ fn download(
                 interrupted = false;
                 continue;
             }
+            // A signal came (Ctrl-C): with a read timeout set, the kernel does not restart
+            // recv_from, even under SA_RESTART. Wait again; the Ctrl-C handler ends us.
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(error_line("receive", peer.unwrap_or(server), &e)),
         };
         let datagram = &buf[..n];
