@@ -432,6 +432,16 @@ pub fn workspace_bin(name: &str) -> PathBuf {
 
 /// Connect a test socket, with read and write timeouts so a silent peer fails the test
 /// instead of hanging it.
+/// The one line every server prints on stderr when its port is taken (LESSONS.md: the
+/// address, and what to do), before it exits 1. Spelled out here rather than taken from
+/// netkit, so that a test notices when a program says something else.
+pub fn port_in_use_line(addr: impl std::fmt::Display) -> String {
+    format!(
+        "bind {addr}: address already in use \
+         (another program is using that port: stop it, or pass --port 0)\n"
+    )
+}
+
 /// A port on 127.0.0.1 where every TCP connect is refused, for as long as this lives.
 pub struct RefusedPort {
     _socket: socket2::Socket,

@@ -238,13 +238,7 @@ fn a_port_in_use_is_one_line_and_exit_1() {
         .expect("server ends");
     assert_eq!(done.code(), 1);
     assert_eq!(done.stdout, "");
-    assert_eq!(
-        done.stderr,
-        format!(
-            "bind {addr}: address already in use \
-             (another program is using that port: stop it, or pass --port 0)\n"
-        )
-    );
+    assert_eq!(done.stderr, lesson_runner::port_in_use_line(addr));
 }
 
 #[test]

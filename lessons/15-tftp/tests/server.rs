@@ -420,9 +420,7 @@ fn a_port_in_use_and_a_missing_root_are_one_line_and_exit_1() {
     assert_eq!(done.code(), 1);
     assert_eq!(
         done.stderr,
-        format!(
-            "bind 127.0.0.1:{port}: address already in use (another program is using that port: stop it, or pass --port 0)\n"
-        )
+        lesson_runner::port_in_use_line(format!("127.0.0.1:{port}"))
     );
     let missing = root.join("nope");
     let missing = missing.to_str().expect("utf-8");
