@@ -432,6 +432,58 @@ pub fn workspace_bin(name: &str) -> PathBuf {
 
 /// Connect a test socket, with read and write timeouts so a silent peer fails the test
 /// instead of hanging it.
+/// A folder of one test's own under the system's temporary folder, removed when dropped:
+/// where a download is saved, or the root a server serves. Mode 755, so that a peer
+/// running as another user (in.tftpd serves as `nobody`) can read what it holds.
+pub struct Scratch(PathBuf);
+
+impl Scratch {
+    pub fn new(label: &str) -> Scratch {
+        use std::os::unix::fs::PermissionsExt;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::SeqCst);
+        let path =
+            std::env::temp_dir().join(format!("lesson-test-{}-{n}-{label}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("create a scratch folder");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod 755");
+        Scratch(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// A path in the folder (nothing is created).
+    pub fn join(&self, name: impl AsRef<Path>) -> PathBuf {
+        self.0.join(name)
+    }
+
+    /// A subfolder, created.
+    pub fn dir(&self, name: &str) -> PathBuf {
+        let path = self.0.join(name);
+        std::fs::create_dir_all(&path).expect("create a folder");
+        path
+    }
+
+    /// The names in the folder, sorted: to see that a failure left nothing behind.
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.0)
+            .expect("read the scratch folder")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// The one line every server prints on stderr when its port is taken (LESSONS.md: the
 /// address, and what to do), before it exits 1. Spelled out here rather than taken from
 /// netkit, so that a test notices when a program says something else.

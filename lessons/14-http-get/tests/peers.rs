@@ -26,7 +26,7 @@ fn the_request_is_get_with_host_user_agent_and_connection_close() {
         response("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n", b"hi"),
     );
     let url = format!("http://{addr}/a/b.txt?q=1#frag");
-    let out = http_get(&scratch.dir, &[&url]);
+    let out = http_get(&scratch.path(), &[&url]);
     assert_eq!(out.code(), 0, "{out:?}");
     let request = requests.recv_timeout(PATIENCE).expect("the request");
     let expected = format!(
@@ -35,7 +35,7 @@ fn the_request_is_get_with_host_user_agent_and_connection_close() {
     );
     assert_eq!(String::from_utf8_lossy(&request), expected);
     // Saved under the last segment of the path, without the query.
-    assert_eq!(fs::read(scratch.path("b.txt")).expect("b.txt"), b"hi");
+    assert_eq!(fs::read(scratch.join("b.txt")).expect("b.txt"), b"hi");
     assert_eq!(scratch.names(), ["b.txt"]);
     assert!(
         out.stdout
@@ -61,12 +61,12 @@ fn a_chunked_body_with_odd_sizes_extensions_and_trailers_is_decoded() {
         let _ = conn.write_all(&all[400..]);
     });
     let out = http_get(
-        &scratch.dir,
+        &scratch.path(),
         &["-o", "data.bin", &format!("http://{addr}/")],
     );
     assert_eq!(out.code(), 0, "{out:?}");
     assert!(
-        fs::read(scratch.path("data.bin")).expect("data.bin") == body,
+        fs::read(scratch.join("data.bin")).expect("data.bin") == body,
         "the decoded body is the data, without the size lines"
     );
     assert!(
@@ -102,7 +102,7 @@ fn fails_cleanly(name: &str, bytes: Vec<u8>, hold: bool) -> String {
     });
     let started = Instant::now();
     let out = http_get(
-        &scratch.dir,
+        &scratch.path(),
         &["-o", "page.html", &format!("http://{addr}/")],
     );
     assert_eq!(out.code(), 1, "{out:?}");
@@ -144,18 +144,18 @@ fn a_body_shorter_than_its_content_length_leaves_no_file() {
 #[test]
 fn a_failed_download_keeps_the_old_file_as_it_was() {
     let scratch = Scratch::new("keep-old");
-    fs::write(scratch.path("page.html"), "the old page").expect("old file");
+    fs::write(scratch.join("page.html"), "the old page").expect("old file");
     let (addr, _) = answering(
         1,
         response("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", b"new"),
     );
     let out = http_get(
-        &scratch.dir,
+        &scratch.path(),
         &["-o", "page.html", &format!("http://{addr}/")],
     );
     assert_eq!(out.code(), 1, "{out:?}");
     assert_eq!(
-        fs::read_to_string(scratch.path("page.html")).expect("page"),
+        fs::read_to_string(scratch.join("page.html")).expect("page"),
         "the old page"
     );
     assert_eq!(scratch.names(), ["page.html"]);
@@ -165,12 +165,12 @@ fn a_failed_download_keeps_the_old_file_as_it_was() {
         response("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n", b"new"),
     );
     let out = http_get(
-        &scratch.dir,
+        &scratch.path(),
         &["-o", "page.html", &format!("http://{addr}/")],
     );
     assert_eq!(out.code(), 0, "{out:?}");
     assert_eq!(
-        fs::read_to_string(scratch.path("page.html")).expect("page"),
+        fs::read_to_string(scratch.join("page.html")).expect("page"),
         "new"
     );
 }
@@ -311,7 +311,7 @@ fn a_silent_server_meets_the_timeout() {
     let scratch = Scratch::new("silent");
     let (addr, _) = peer(1, wait_for_close);
     let out = http_get(
-        &scratch.dir,
+        &scratch.path(),
         &["--timeout", "0.3", &format!("http://{addr}/")],
     );
     assert_eq!(out.code(), 1, "{out:?}");
@@ -327,9 +327,9 @@ fn a_body_without_a_length_is_read_until_the_server_closes() {
     let scratch = Scratch::new("until-close");
     let body = noise(100_000);
     let (addr, _) = answering(1, response("HTTP/1.0 200 OK\r\n\r\n", &body));
-    let out = http_get(&scratch.dir, &[&format!("http://{addr}/")]);
+    let out = http_get(&scratch.path(), &[&format!("http://{addr}/")]);
     assert_eq!(out.code(), 0, "{out:?}");
-    assert!(fs::read(scratch.path("index.html")).expect("index.html") == body);
+    assert!(fs::read(scratch.join("index.html")).expect("index.html") == body);
     assert!(
         out.stdout
             .contains("saved 100000 bytes to index.html (read until the server closed)")
@@ -347,7 +347,7 @@ fn server_errors_print_the_headers_and_exit_1() {
         ),
     );
     let url = format!("http://{addr}/x.html");
-    let out = http_get(&scratch.dir, &[&url]);
+    let out = http_get(&scratch.path(), &[&url]);
     assert_eq!(out.code(), 1, "{out:?}");
     assert!(
         out.stdout
@@ -367,7 +367,10 @@ fn redirects_are_followed_at_most_five_times() {
         10,
         b"HTTP/1.1 302 Found\r\nLocation: /again\r\nContent-Length: 0\r\n\r\n".to_vec(),
     );
-    let out = http_get(&scratch.dir, &["--follow", &format!("http://{addr}/start")]);
+    let out = http_get(
+        &scratch.path(),
+        &["--follow", &format!("http://{addr}/start")],
+    );
     assert_eq!(out.code(), 1, "{out:?}");
     assert_eq!(
         out.stderr.trim(),
@@ -385,14 +388,14 @@ fn a_redirect_to_https_gets_a_clear_line() {
     let answer =
         b"HTTP/1.1 302 Found\r\nLocation: https://www.example.com/\r\nContent-Length: 0\r\n\r\n";
     let (addr, _) = answering(2, answer.to_vec());
-    let out = http_get(&scratch.dir, &[&format!("http://{addr}/")]);
+    let out = http_get(&scratch.path(), &[&format!("http://{addr}/")]);
     assert_eq!(out.code(), 0, "not following is a normal end: {out:?}");
     assert!(out.stdout.contains("Location: https://www.example.com/\n"));
     assert!(
         out.stdout
             .contains("not following the redirect to https://www.example.com/ (add --follow)")
     );
-    let out = http_get(&scratch.dir, &["--follow", &format!("http://{addr}/")]);
+    let out = http_get(&scratch.path(), &["--follow", &format!("http://{addr}/")]);
     assert_eq!(out.code(), 1, "{out:?}");
     assert!(
         out.stderr.starts_with(
@@ -412,7 +415,10 @@ fn ctrl_c_in_the_middle_of_a_download_leaves_no_file() {
         let _ = conn.write_all(&[b'x'; 1000]);
         wait_for_close(conn);
     });
-    let client = start_http_get(&scratch.dir, &["-o", "big.bin", &format!("http://{addr}/")]);
+    let client = start_http_get(
+        &scratch.path(),
+        &["-o", "big.bin", &format!("http://{addr}/")],
+    );
     // The download has begun once its temporary file is there.
     let deadline = Instant::now() + PATIENCE;
     while !scratch.names().iter().any(|n| n.ends_with(".part")) {
@@ -429,7 +435,7 @@ fn ctrl_c_in_the_middle_of_a_download_leaves_no_file() {
 #[test]
 fn https_and_bad_urls_are_usage_errors() {
     let scratch = Scratch::new("bad-urls");
-    let out = http_get(&scratch.dir, &["https://example.com/"]);
+    let out = http_get(&scratch.path(), &["https://example.com/"]);
     assert_eq!(out.code(), 2, "{out:?}");
     assert_eq!(
         out.stderr.trim(),
@@ -450,7 +456,7 @@ fn https_and_bad_urls_are_usage_errors() {
         ),
         ("http://user:pw@127.0.0.1/", "user names and passwords"),
     ] {
-        let out = http_get(&scratch.dir, &[url]);
+        let out = http_get(&scratch.path(), &[url]);
         assert_eq!(out.code(), 2, "{url}: {out:?}");
         assert_eq!(out.stderr.lines().count(), 1, "{url}: {:?}", out.stderr);
         let shown = url.replace('\r', "\\x0d").replace('\n', "\\x0a");
@@ -461,7 +467,7 @@ fn https_and_bad_urls_are_usage_errors() {
         );
         assert!(out.stderr.contains(says), "{url}: {}", out.stderr);
     }
-    let out = http_get(&scratch.dir, &[]);
+    let out = http_get(&scratch.path(), &[]);
     assert_eq!(out.code(), 2, "no URL: {out:?}");
     assert_eq!(scratch.names(), Vec::<String>::new());
 }
@@ -474,21 +480,21 @@ fn nobody_listening_and_bad_output_paths() {
         listener.local_addr().expect("addr").port()
     }; // closed again: nobody listens there now
     let url = format!("http://127.0.0.1:{port}/");
-    let out = http_get(&scratch.dir, &[&url]);
+    let out = http_get(&scratch.path(), &[&url]);
     assert_eq!(out.code(), 1, "{out:?}");
     assert_eq!(
         out.stderr.trim(),
         format!("connect 127.0.0.1:{port}: connection refused")
     );
     // Checked before connecting, so these are usage errors even with nobody listening.
-    fs::create_dir(scratch.path("folder")).expect("folder");
-    let out = http_get(&scratch.dir, &["-o", "folder", &url]);
+    fs::create_dir(scratch.join("folder")).expect("folder");
+    let out = http_get(&scratch.path(), &["-o", "folder", &url]);
     assert_eq!(out.code(), 2, "{out:?}");
     assert_eq!(
         out.stderr.trim(),
         "-o folder: is a folder; give a file name (-o FILE)"
     );
-    let out = http_get(&scratch.dir, &["-o", "/dev/null", &url]);
+    let out = http_get(&scratch.path(), &["-o", "/dev/null", &url]);
     assert_eq!(out.code(), 2, "{out:?}");
     assert!(
         out.stderr.contains("is not an ordinary file"),

@@ -20,11 +20,11 @@ const COURSE_CLIENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python/http_ge
 /// index.html.
 fn site(scratch: &Scratch) -> Vec<u8> {
     let big = noise(5 * 1024 * 1024);
-    fs::create_dir_all(scratch.path("site/docs")).expect("site/docs");
-    fs::write(scratch.path("site/big.bin"), &big).expect("big.bin");
-    fs::write(scratch.path("site/hello.html"), "<h1>hello</h1>\n").expect("hello.html");
-    fs::write(scratch.path("site/docs/index.html"), "<p>the docs</p>\n").expect("index.html");
-    fs::create_dir_all(scratch.path("out")).expect("out");
+    fs::create_dir_all(scratch.join("site/docs")).expect("site/docs");
+    fs::write(scratch.join("site/big.bin"), &big).expect("big.bin");
+    fs::write(scratch.join("site/hello.html"), "<h1>hello</h1>\n").expect("hello.html");
+    fs::write(scratch.join("site/docs/index.html"), "<p>the docs</p>\n").expect("index.html");
+    fs::create_dir_all(scratch.join("out")).expect("out");
     big
 }
 
@@ -48,10 +48,10 @@ fn course_client(dir: &std::path::Path, port: u16, path: &str, out: &str) -> Opt
 fn rust_client_python_server_http_server_file() {
     let scratch = Scratch::new("py-file");
     let big = site(&scratch);
-    let Some((_server, port)) = python_http_server(&scratch.path("site")) else {
+    let Some((_server, port)) = python_http_server(&scratch.join("site")) else {
         return;
     };
-    let out_dir = scratch.path("out");
+    let out_dir = scratch.join("out");
     let out = http_get(&out_dir, &[&format!("http://127.0.0.1:{port}/big.bin")]);
     assert_eq!(out.code(), 0, "{out:?}");
     assert!(
@@ -81,11 +81,11 @@ fn rust_client_python_server_http_server_file() {
 fn rust_client_python_server_http_server_not_found() {
     let scratch = Scratch::new("py-404");
     site(&scratch);
-    let Some((_server, port)) = python_http_server(&scratch.path("site")) else {
+    let Some((_server, port)) = python_http_server(&scratch.join("site")) else {
         return;
     };
     let url = format!("http://127.0.0.1:{port}/missing.html");
-    let out = http_get(&scratch.path("out"), &[&url]);
+    let out = http_get(&scratch.join("out"), &[&url]);
     assert_eq!(out.code(), 1, "{out:?}");
     // The headers are printed: status line first, the server's headers after it.
     assert!(
@@ -99,7 +99,7 @@ fn rust_client_python_server_http_server_not_found() {
         out.stderr.trim(),
         format!("get {url}: the server answered 404 File not found; nothing saved")
     );
-    assert_eq!(fs::read_dir(scratch.path("out")).expect("out").count(), 0);
+    assert_eq!(fs::read_dir(scratch.join("out")).expect("out").count(), 0);
 }
 
 #[test]
@@ -107,11 +107,11 @@ fn rust_client_python_server_http_server_redirect_prints_the_location() {
     // http.server answers a folder asked for without its trailing slash with a 301.
     let scratch = Scratch::new("py-301");
     site(&scratch);
-    let Some((_server, port)) = python_http_server(&scratch.path("site")) else {
+    let Some((_server, port)) = python_http_server(&scratch.join("site")) else {
         return;
     };
     let out = http_get(
-        &scratch.path("out"),
+        &scratch.join("out"),
         &[&format!("http://127.0.0.1:{port}/docs")],
     );
     assert_eq!(out.code(), 0, "{out:?}");
@@ -127,18 +127,18 @@ fn rust_client_python_server_http_server_redirect_prints_the_location() {
         "{}",
         out.stdout
     );
-    assert_eq!(fs::read_dir(scratch.path("out")).expect("out").count(), 0);
+    assert_eq!(fs::read_dir(scratch.join("out")).expect("out").count(), 0);
 }
 
 #[test]
 fn rust_client_python_server_http_server_follow() {
     let scratch = Scratch::new("py-follow");
     site(&scratch);
-    let Some((_server, port)) = python_http_server(&scratch.path("site")) else {
+    let Some((_server, port)) = python_http_server(&scratch.join("site")) else {
         return;
     };
     let out = http_get(
-        &scratch.path("out"),
+        &scratch.join("out"),
         &["--follow", &format!("http://127.0.0.1:{port}/docs")],
     );
     assert_eq!(out.code(), 0, "{out:?}");
@@ -151,7 +151,7 @@ fn rust_client_python_server_http_server_follow() {
     );
     // /docs/ ends in a slash: the page is saved as index.html.
     assert_eq!(
-        fs::read_to_string(scratch.path("out/index.html")).expect("index.html"),
+        fs::read_to_string(scratch.join("out/index.html")).expect("index.html"),
         "<p>the docs</p>\n"
     );
 }
@@ -162,10 +162,10 @@ fn rust_client_python_server_http_server_same_body_as_the_course_program() {
     // same bytes, and print the same status line and headers.
     let scratch = Scratch::new("py-both");
     site(&scratch);
-    let Some((_server, port)) = python_http_server(&scratch.path("site")) else {
+    let Some((_server, port)) = python_http_server(&scratch.join("site")) else {
         return;
     };
-    let out_dir = scratch.path("out");
+    let out_dir = scratch.join("out");
     let rust = http_get(
         &out_dir,
         &[
@@ -178,7 +178,7 @@ fn rust_client_python_server_http_server_same_body_as_the_course_program() {
     let Some(python) = course_client(&out_dir, port, "/hello.html", "python.html") else {
         return;
     };
-    let page = fs::read(scratch.path("site/hello.html")).expect("page");
+    let page = fs::read(scratch.join("site/hello.html")).expect("page");
     assert_eq!(
         fs::read(out_dir.join("rust.html")).expect("rust.html"),
         page
@@ -219,18 +219,18 @@ fn the_course_program_saves_chunk_sizes_into_the_page() {
         ),
     );
     let rust = http_get(
-        &scratch.dir,
+        &scratch.path(),
         &["-o", "rust.html", &format!("http://{addr}/")],
     );
     assert_eq!(rust.code(), 0, "{rust:?}");
     assert_eq!(
-        fs::read(scratch.path("rust.html")).expect("rust.html"),
+        fs::read(scratch.join("rust.html")).expect("rust.html"),
         page
     );
-    let Some(_) = course_client(&scratch.dir, addr.port(), "/", "python.html") else {
+    let Some(_) = course_client(&scratch.path(), addr.port(), "/", "python.html") else {
         return;
     };
-    let saved = fs::read(scratch.path("python.html")).expect("python.html");
+    let saved = fs::read(scratch.join("python.html")).expect("python.html");
     assert_ne!(saved, page, "the course's program does not decode chunks");
     assert_eq!(saved, wire, "it saved the chunked encoding itself");
     assert!(saved.starts_with(b"c\r\n<html><body"), "{saved:?}");

@@ -12,14 +12,14 @@ use common::*;
 use lesson_runner::{Finished, PATIENCE, Running};
 
 /// Download `name` from `addr` with our client into `dir`, saved as `out`.
-fn download(dir: &TempDir, addr: SocketAddr, name: &str, out: &str, extra: &[&str]) -> Finished {
+fn download(dir: &Scratch, addr: SocketAddr, name: &str, out: &str, extra: &[&str]) -> Finished {
     let mut args = vec![addr.to_string(), name.to_string(), "-o".into(), out.into()];
     args.extend(extra.iter().map(|a| a.to_string()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     client(dir.path(), &args)
 }
 
-fn read(dir: &TempDir, name: &str) -> Vec<u8> {
+fn read(dir: &Scratch, name: &str) -> Vec<u8> {
     fs::read(dir.join(name)).expect("the downloaded file")
 }
 
@@ -30,12 +30,12 @@ fn received(bytes: usize, blocks: usize, blksize: usize) -> String {
 
 #[test]
 fn a_multi_mb_file_from_in_tftpd_with_512_byte_blocks() {
-    let root = TempDir::new("root");
-    let want = root.file("big.bin", contents(3_000_123, 1));
+    let root = Scratch::new("root");
+    let want = file(&root, "big.bin", contents(3_000_123, 1));
     let Some((_daemon, addr)) = start_in_tftpd(root.path(), &[]) else {
         return;
     };
-    let here = TempDir::new("out");
+    let here = Scratch::new("out");
     let done = download(&here, addr, "big.bin", "copy.bin", &[]);
     assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
     assert_same_bytes(&read(&here, "copy.bin"), &want, "copy.bin");
@@ -55,12 +55,12 @@ fn a_multi_mb_file_from_in_tftpd_with_512_byte_blocks() {
 
 #[test]
 fn a_multi_mb_file_from_in_tftpd_with_blksize_8192() {
-    let root = TempDir::new("root");
-    let want = root.file("big.bin", contents(4_000_000, 2));
+    let root = Scratch::new("root");
+    let want = file(&root, "big.bin", contents(4_000_000, 2));
     let Some((_daemon, addr)) = start_in_tftpd(root.path(), &[]) else {
         return;
     };
-    let here = TempDir::new("out");
+    let here = Scratch::new("out");
     let done = download(&here, addr, "big.bin", "copy.bin", &["--blksize", "8192"]);
     assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
     assert_same_bytes(&read(&here, "copy.bin"), &want, "copy.bin");
@@ -78,11 +78,11 @@ fn a_multi_mb_file_from_in_tftpd_with_blksize_8192() {
 
 #[test]
 fn a_missing_file_on_in_tftpd_is_error_1_and_leaves_no_file() {
-    let root = TempDir::new("root");
+    let root = Scratch::new("root");
     let Some((_daemon, addr)) = start_in_tftpd(root.path(), &[]) else {
         return;
     };
-    let here = TempDir::new("out");
+    let here = Scratch::new("out");
     let done = download(&here, addr, "no-such-file", "copy.bin", &[]);
     assert_eq!(done.code(), 1, "stdout: {}", done.stdout);
     // in.tftpd answers from its transfer port, not the one we asked.
@@ -103,12 +103,12 @@ fn a_missing_file_on_in_tftpd_is_error_1_and_leaves_no_file() {
 
 #[test]
 fn a_size_that_is_a_multiple_of_512_ends_with_an_empty_block() {
-    let root = TempDir::new("root");
-    let want = root.file("exact.bin", contents(512 * 2048, 3));
+    let root = Scratch::new("root");
+    let want = file(&root, "exact.bin", contents(512 * 2048, 3));
     let Some((_daemon, addr)) = start_in_tftpd(root.path(), &[]) else {
         return;
     };
-    let here = TempDir::new("out");
+    let here = Scratch::new("out");
     let done = download(&here, addr, "exact.bin", "copy.bin", &["--trace"]);
     assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
     assert_same_bytes(&read(&here, "copy.bin"), &want, "copy.bin");
@@ -137,12 +137,12 @@ fn a_size_that_is_a_multiple_of_512_ends_with_an_empty_block() {
 #[test]
 fn more_than_65535_blocks_wrap_the_block_number_to_0() {
     let size = (65_535 + 65) * 512 + 77;
-    let root = TempDir::new("root");
-    let want = root.file("huge.bin", contents(size, 4));
+    let root = Scratch::new("root");
+    let want = file(&root, "huge.bin", contents(size, 4));
     let Some((_daemon, addr)) = start_in_tftpd(root.path(), &[]) else {
         return;
     };
-    let here = TempDir::new("out");
+    let here = Scratch::new("out");
     let done = download(&here, addr, "huge.bin", "copy.bin", &[]);
     assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
     assert_same_bytes(&read(&here, "copy.bin"), &want, "copy.bin");
@@ -155,13 +155,13 @@ fn more_than_65535_blocks_wrap_the_block_number_to_0() {
 
 #[test]
 fn in_tftpd_refusing_the_options_means_512_byte_blocks_and_no_size() {
-    let root = TempDir::new("root");
-    let want = root.file("f.bin", contents(100_000, 5));
+    let root = Scratch::new("root");
+    let want = file(&root, "f.bin", contents(100_000, 5));
     let refuse = ["--refuse", "blksize", "--refuse", "tsize"];
     let Some((_daemon, addr)) = start_in_tftpd(root.path(), &refuse) else {
         return;
     };
-    let here = TempDir::new("out");
+    let here = Scratch::new("out");
     let done = download(&here, addr, "f.bin", "copy.bin", &["--blksize", "8192"]);
     assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
     assert_same_bytes(&read(&here, "copy.bin"), &want, "copy.bin");
@@ -180,12 +180,12 @@ fn in_tftpd_refusing_the_options_means_512_byte_blocks_and_no_size() {
 
 #[test]
 fn in_tftpd_may_lower_the_block_size_we_ask_for() {
-    let root = TempDir::new("root");
-    let want = root.file("f.bin", contents(100_000, 6));
+    let root = Scratch::new("root");
+    let want = file(&root, "f.bin", contents(100_000, 6));
     let Some((_daemon, addr)) = start_in_tftpd(root.path(), &["--blocksize", "1428"]) else {
         return;
     };
-    let here = TempDir::new("out");
+    let here = Scratch::new("out");
     let done = download(&here, addr, "f.bin", "copy.bin", &["--blksize", "8192"]);
     assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
     assert_same_bytes(&read(&here, "copy.bin"), &want, "copy.bin");
@@ -206,13 +206,13 @@ struct Fake {
     /// The client's address, learnt from its RRQ.
     peer: SocketAddr,
     rrq: Vec<u8>,
-    dir: TempDir,
+    dir: Scratch,
 }
 
 /// Start our client against a fake server and take its RRQ.
 fn fake(extra: &[&str]) -> Fake {
     let listen = test_socket();
-    let dir = TempDir::new("out");
+    let dir = Scratch::new("out");
     let mut command = Command::new(CLIENT);
     command
         .arg(listen.local_addr().expect("addr").to_string())
@@ -246,7 +246,7 @@ impl Fake {
         assert_eq!(got, want);
     }
 
-    fn finish(self) -> (Finished, TempDir) {
+    fn finish(self) -> (Finished, Scratch) {
         let done = self.client.finish(PATIENCE).expect("client ends");
         (done, self.dir)
     }
@@ -478,7 +478,7 @@ fn a_data_block_longer_than_the_block_size_is_refused() {
 
 #[test]
 fn bad_usage_is_exit_2() {
-    let here = TempDir::new("out");
+    let here = Scratch::new("out");
     for args in [
         vec![],
         vec!["127.0.0.1"],

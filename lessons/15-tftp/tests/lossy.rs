@@ -157,13 +157,13 @@ fn answers_from_the_server(s: Arc<Shared>, up: Arc<UdpSocket>, client: SocketAdd
 
 #[test]
 fn a_file_crosses_a_link_that_loses_10_percent_each_way() {
-    let root = TempDir::new("root");
-    let want = root.file("lossy.bin", contents(100_000, 31));
+    let root = Scratch::new("root");
+    let want = file(&root, "lossy.bin", contents(100_000, 31));
     let timers = ["--timeout", "0.05", "--retries", "30"];
     let (_server, server_addr) = start_server(root.path(), &timers);
     let relay = lossy_relay(server_addr, 0x5EED_1234, 10);
 
-    let here = TempDir::new("out");
+    let here = Scratch::new("out");
     let relay_addr = relay.addr.to_string();
     let mut args = vec![relay_addr.as_str(), "lossy.bin", "-o", "copy.bin"];
     args.extend(timers);

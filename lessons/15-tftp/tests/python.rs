@@ -34,10 +34,10 @@ fn python_download(py: &Path, dir: &Path, addr: SocketAddr, name: &str, out: &st
 #[test]
 fn python_client_rust_server_byte_identical() {
     let Some(py) = python3() else { return };
-    let root = TempDir::new("root");
-    let want = root.file("p.bin", contents(1_000_003, 41));
+    let root = Scratch::new("root");
+    let want = file(&root, "p.bin", contents(1_000_003, 41));
     let (server, addr) = start_server(root.path(), &[]);
-    let here = TempDir::new("out");
+    let here = Scratch::new("out");
     let done = python_download(&py, here.path(), addr, "p.bin", "copy.bin");
     assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
     assert_same_bytes(
@@ -60,10 +60,10 @@ fn python_client_rust_server_byte_identical() {
 #[test]
 fn python_client_rust_server_size_a_multiple_of_512() {
     let Some(py) = python3() else { return };
-    let root = TempDir::new("root");
-    let want = root.file("k.bin", contents(512 * 300, 42));
+    let root = Scratch::new("root");
+    let want = file(&root, "k.bin", contents(512 * 300, 42));
     let (server, addr) = start_server(root.path(), &[]);
-    let here = TempDir::new("out");
+    let here = Scratch::new("out");
     let done = python_download(&py, here.path(), addr, "k.bin", "copy.bin");
     assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
     assert_same_bytes(
@@ -83,9 +83,9 @@ fn python_client_rust_server_size_a_multiple_of_512() {
 #[test]
 fn python_client_rust_server_missing_file_and_dot_dot() {
     let Some(py) = python3() else { return };
-    let root = TempDir::new("root");
+    let root = Scratch::new("root");
     let (_server, addr) = start_server(root.path(), &[]);
-    let here = TempDir::new("out");
+    let here = Scratch::new("out");
     for (name, line) in [
         ("nope.txt", "error 1: \"nope.txt\": file not found"),
         (
@@ -109,12 +109,12 @@ fn python_client_rust_server_missing_file_and_dot_dot() {
 #[test]
 fn python_client_in_tftpd_byte_identical() {
     let Some(py) = python3() else { return };
-    let root = TempDir::new("root");
-    let want = root.file("i.bin", contents(300_000, 43));
+    let root = Scratch::new("root");
+    let want = file(&root, "i.bin", contents(300_000, 43));
     let Some((_daemon, addr)) = start_in_tftpd(root.path(), &[]) else {
         return;
     };
-    let here = TempDir::new("out");
+    let here = Scratch::new("out");
     let done = python_download(&py, here.path(), addr, "i.bin", "copy.bin");
     assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
     assert_same_bytes(

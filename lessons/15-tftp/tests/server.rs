@@ -13,10 +13,10 @@ use lesson_runner::PATIENCE;
 #[test]
 fn tftp_hpa_downloads_a_file_byte_identical() {
     let Some(tftp) = tftp_hpa() else { return };
-    let root = TempDir::new("root");
-    let want = root.file("big.bin", contents(2_000_000, 21));
+    let root = Scratch::new("root");
+    let want = file(&root, "big.bin", contents(2_000_000, 21));
     let (server, addr) = start_server(root.path(), &[]);
-    let here = TempDir::new("out");
+    let here = Scratch::new("out");
     let done = tftp_hpa_get(&tftp, here.path(), addr, "big.bin", "copy.bin");
     assert_eq!(done.code(), 0, "{} {}", done.stdout, done.stderr);
     let got = fs::read(here.join("copy.bin")).expect("tftp's file");
@@ -38,10 +38,10 @@ fn tftp_hpa_downloads_a_file_byte_identical() {
 /// tftp-hpa prints the server's ERROR as `Error code N: message`.
 fn tftp_hpa_error(name: &str, code: u16, message: &str) {
     let Some(tftp) = tftp_hpa() else { return };
-    let root = TempDir::new("root");
-    root.file("inside.txt", b"inside".to_vec());
+    let root = Scratch::new("root");
+    file(&root, "inside.txt", b"inside".to_vec());
     let (_server, addr) = start_server(root.path(), &[]);
-    let here = TempDir::new("out");
+    let here = Scratch::new("out");
     let done = tftp_hpa_get(&tftp, here.path(), addr, name, "copy.bin");
     let said = format!("{}{}", done.stdout, done.stderr);
     assert!(
@@ -76,10 +76,10 @@ fn tftp_hpa_gets_error_1_for_a_missing_file() {
 #[test]
 fn tftp_hpa_put_is_refused_with_error_4() {
     let Some(tftp) = tftp_hpa() else { return };
-    let root = TempDir::new("root");
+    let root = Scratch::new("root");
     let (server, addr) = start_server(root.path(), &[]);
-    let here = TempDir::new("out");
-    here.file("up.txt", b"upload me".to_vec());
+    let here = Scratch::new("out");
+    file(&here, "up.txt", b"upload me".to_vec());
     let mut command = std::process::Command::new(&tftp);
     command
         .args(["-m", "binary", "127.0.0.1", &addr.port().to_string()])
@@ -110,7 +110,7 @@ fn refusal(addr: std::net::SocketAddr, request: &[u8]) -> (u16, String) {
 
 #[test]
 fn names_that_leave_the_root_are_refused_with_error_2() {
-    let base = TempDir::new("base");
+    let base = Scratch::new("base");
     fs::create_dir(base.join("root")).expect("mkdir root");
     fs::create_dir(base.join("root/sub")).expect("mkdir sub");
     fs::write(base.join("secret.txt"), "outside the root").expect("write");
@@ -155,8 +155,8 @@ fn names_that_leave_the_root_are_refused_with_error_2() {
 
 #[test]
 fn a_write_request_and_a_netascii_request_are_refused_with_error_4() {
-    let root = TempDir::new("root");
-    root.file("a.txt", b"a".to_vec());
+    let root = Scratch::new("root");
+    file(&root, "a.txt", b"a".to_vec());
     let (_server, addr) = start_server(root.path(), &[]);
     let mut wrq = rrq("a.txt", &[]);
     wrq[1] = 2;
@@ -181,8 +181,8 @@ fn a_write_request_and_a_netascii_request_are_refused_with_error_4() {
 
 #[test]
 fn malformed_packets_are_reported_and_the_server_keeps_serving() {
-    let root = TempDir::new("root");
-    let want = root.file("a.bin", contents(700, 22));
+    let root = Scratch::new("root");
+    let want = file(&root, "a.bin", contents(700, 22));
     let (server, addr) = start_server(root.path(), &[]);
     let cases: [(&[u8], &str); 6] = [
         (
@@ -238,8 +238,8 @@ fn malformed_packets_are_reported_and_the_server_keeps_serving() {
 
 #[test]
 fn each_transfer_has_its_own_port_and_they_run_at_once() {
-    let root = TempDir::new("root");
-    let want = root.file("two.bin", contents(1024 + 10, 23));
+    let root = Scratch::new("root");
+    let want = file(&root, "two.bin", contents(1024 + 10, 23));
     let (_server, addr) = start_server(root.path(), &[]);
     let (a, b) = (test_socket(), test_socket());
     a.send_to(&rrq("two.bin", &[]), addr).expect("send");
@@ -263,8 +263,8 @@ fn each_transfer_has_its_own_port_and_they_run_at_once() {
 
 #[test]
 fn options_are_answered_with_an_oack() {
-    let root = TempDir::new("root");
-    let want = root.file("o.bin", contents(1500, 24));
+    let root = Scratch::new("root");
+    let want = file(&root, "o.bin", contents(1500, 24));
     let (_server, addr) = start_server(root.path(), &[]);
     let socket = test_socket();
     socket
@@ -298,8 +298,8 @@ fn options_are_answered_with_an_oack() {
 
 #[test]
 fn a_size_that_is_a_multiple_of_the_block_size_ends_with_an_empty_block() {
-    let root = TempDir::new("root");
-    let want = root.file("1k.bin", contents(1024, 25));
+    let root = Scratch::new("root");
+    let want = file(&root, "1k.bin", contents(1024, 25));
     let (_server, addr) = start_server(root.path(), &[]);
     let socket = test_socket();
     socket.send_to(&rrq("1k.bin", &[]), addr).expect("send");
@@ -314,8 +314,8 @@ fn a_size_that_is_a_multiple_of_the_block_size_ends_with_an_empty_block() {
 
 #[test]
 fn a_stranger_on_the_transfer_port_gets_error_5_and_the_transfer_goes_on() {
-    let root = TempDir::new("root");
-    let want = root.file("s.bin", contents(600, 26));
+    let root = Scratch::new("root");
+    let want = file(&root, "s.bin", contents(600, 26));
     let (server, addr) = start_server(root.path(), &[]);
     let socket = test_socket();
     socket.send_to(&rrq("s.bin", &[]), addr).expect("send");
@@ -347,8 +347,8 @@ fn a_stranger_on_the_transfer_port_gets_error_5_and_the_transfer_goes_on() {
 /// block again, or every block from then on travels twice.
 #[test]
 fn a_duplicate_ack_is_not_answered_with_a_second_copy() {
-    let root = TempDir::new("root");
-    let want = root.file("d.bin", contents(1100, 27));
+    let root = Scratch::new("root");
+    let want = file(&root, "d.bin", contents(1100, 27));
     let (_server, addr) = start_server(root.path(), &["--timeout", "5"]);
     let socket = test_socket();
     socket.send_to(&rrq("d.bin", &[]), addr).expect("send");
@@ -364,8 +364,8 @@ fn a_duplicate_ack_is_not_answered_with_a_second_copy() {
 
 #[test]
 fn a_silent_client_gets_the_block_again_then_the_server_gives_up() {
-    let root = TempDir::new("root");
-    let want = root.file("g.bin", contents(600, 28));
+    let root = Scratch::new("root");
+    let want = file(&root, "g.bin", contents(600, 28));
     let (server, addr) = start_server(root.path(), &["--timeout", "0.1", "--retries", "2"]);
     let socket = test_socket();
     socket.send_to(&rrq("g.bin", &[]), addr).expect("send");
@@ -390,10 +390,10 @@ fn a_silent_client_gets_the_block_again_then_the_server_gives_up() {
 
 #[test]
 fn our_client_and_server_agree_at_every_block_size() {
-    let root = TempDir::new("root");
-    let want = root.file("r.bin", contents(200_000, 29));
+    let root = Scratch::new("root");
+    let want = file(&root, "r.bin", contents(200_000, 29));
     let (_server, addr) = start_server(root.path(), &[]);
-    let here = TempDir::new("out");
+    let here = Scratch::new("out");
     for blksize in [None, Some("8"), Some("1428"), Some("65464")] {
         let addr = addr.to_string();
         let mut args = vec![addr.as_str(), "r.bin", "-o", "copy.bin"];
@@ -409,7 +409,7 @@ fn our_client_and_server_agree_at_every_block_size() {
 
 #[test]
 fn a_port_in_use_and_a_missing_root_are_one_line_and_exit_1() {
-    let root = TempDir::new("root");
+    let root = Scratch::new("root");
     let taken = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
     let port = taken.local_addr().expect("addr").port().to_string();
     let root_arg = root.path().to_str().expect("utf-8");
@@ -442,10 +442,10 @@ fn a_port_in_use_and_a_missing_root_are_one_line_and_exit_1() {
 fn tftp_hpa_gets_more_than_65535_blocks_from_our_server() {
     let Some(tftp) = tftp_hpa() else { return };
     let size = (65_535 + 3) * 512 + 1;
-    let root = TempDir::new("root");
-    let want = root.file("huge.bin", contents(size, 30));
+    let root = Scratch::new("root");
+    let want = file(&root, "huge.bin", contents(size, 30));
     let (server, addr) = start_server(root.path(), &[]);
-    let here = TempDir::new("out");
+    let here = Scratch::new("out");
     let done = tftp_hpa_get(&tftp, here.path(), addr, "huge.bin", "copy.bin");
     assert_eq!(done.code(), 0, "{} {}", done.stdout, done.stderr);
     let got = fs::read(here.join("copy.bin")).expect("tftp's file");

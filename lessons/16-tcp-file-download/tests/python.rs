@@ -50,7 +50,7 @@ fn python_download(py: &Path, addr: SocketAddr, name: &str, out: &Path) -> Finis
 fn root(t: &Scratch) -> (PathBuf, Vec<u8>) {
     let root = t.dir("root");
     let data = pattern_file(&root.join("data.bin"), 5_000_000);
-    fs::write(t.path("secret.txt"), "not for you\n").expect("write");
+    fs::write(t.join("secret.txt"), "not for you\n").expect("write");
     (root, data)
 }
 
@@ -71,12 +71,12 @@ fn rust_server_python_client_downloads_byte_identical() {
     let t = Scratch::new("py-client");
     let (root, data) = root(&t);
     let (_server, addr) = server(&root, &[]);
-    let out = t.path("copy.bin");
+    let out = t.join("copy.bin");
     let done = python_download(&py, addr, "data.bin", &out);
     assert_eq!(done.code(), 0, "{}", done.stderr);
     assert_eq!(done.stdout, success_lines(&data, &out));
     assert!(fs::read(&out).expect("saved") == data, "the copy differs");
-    assert_eq!(names_in(&t.0), ["copy.bin", "root", "secret.txt"]);
+    assert_eq!(names_in(&t.path()), ["copy.bin", "root", "secret.txt"]);
 }
 
 #[test]
@@ -85,8 +85,8 @@ fn python_server_rust_client_downloads_byte_identical() {
     let t = Scratch::new("py-server");
     let (root, data) = root(&t);
     let (server, addr) = python_server(&py, &root);
-    let out = t.path("copy.bin");
-    let done = download(addr, "data.bin", Some(&out), &t.0);
+    let out = t.join("copy.bin");
+    let done = download(addr, "data.bin", Some(&out), &t.path());
     assert_eq!(done.code(), 0, "{}", done.stderr);
     assert_eq!(done.stdout, success_lines(&data, &out));
     assert!(fs::read(&out).expect("saved") == data, "the copy differs");
@@ -120,7 +120,7 @@ fn python_server_rust_client_is_refused_and_saves_nothing() {
     let Some(py) = python3() else { return };
     let t = Scratch::new("py-server-refused");
     let (root, _) = root(&t);
-    std::os::unix::fs::symlink(t.path("secret.txt"), root.join("link.txt")).expect("symlink");
+    std::os::unix::fs::symlink(t.join("secret.txt"), root.join("link.txt")).expect("symlink");
     let (server, addr) = python_server(&py, &root);
     let out = t.dir("out");
     for (name, why) in [
@@ -129,7 +129,7 @@ fn python_server_rust_client_is_refused_and_saves_nothing() {
         ("link.txt", "leads out of the root (a symlink)"),
         ("missing.txt", "no such file"),
     ] {
-        let done = download(addr, name, Some(&out), &t.0);
+        let done = download(addr, name, Some(&out), &t.path());
         assert_eq!(done.code(), 1, "{name}: {}", done.stdout);
         assert_eq!(
             one_line(&done),
@@ -143,7 +143,7 @@ fn python_server_rust_client_is_refused_and_saves_nothing() {
         refusal(&answer),
         "frame header: length 2147483647 is over --max-name 4096"
     );
-    let done = download(addr, "data.bin", Some(&out), &t.0);
+    let done = download(addr, "data.bin", Some(&out), &t.path());
     assert_eq!(done.code(), 0, "{}", done.stderr);
     reported(&server, "is over --max-name 4096");
 }

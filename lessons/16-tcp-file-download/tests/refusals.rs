@@ -19,14 +19,14 @@ use lesson_runner::{PATIENCE, Running, connect, read_to_close};
 fn root_with_a_secret_beside_it(t: &Scratch) -> std::path::PathBuf {
     let root = t.dir("root");
     fs::write(root.join("ok.txt"), "fine\n").expect("write");
-    fs::write(t.path("secret.txt"), "not for you\n").expect("write");
+    fs::write(t.join("secret.txt"), "not for you\n").expect("write");
     root
 }
 
 /// The server still serves: a normal download works and is whole.
 fn still_serving(addr: SocketAddr, t: &Scratch) {
-    let out = t.path("still-serving.txt");
-    let done = download(addr, "ok.txt", Some(&out), &t.0);
+    let out = t.join("still-serving.txt");
+    let done = download(addr, "ok.txt", Some(&out), &t.path());
     assert_eq!(done.code(), 0, "{}", done.stderr);
     assert_eq!(fs::read_to_string(&out).expect("saved"), "fine\n");
     fs::remove_file(&out).expect("clean up");
@@ -35,7 +35,7 @@ fn still_serving(addr: SocketAddr, t: &Scratch) {
 /// Ask for `name` with the Rust client; expect the refusal `why`, exit 1, nothing saved.
 fn refused(addr: SocketAddr, t: &Scratch, name: &str, why: &str) {
     let out = t.dir("out");
-    let done = download(addr, name, Some(&out), &t.0);
+    let done = download(addr, name, Some(&out), &t.path());
     assert_eq!(done.code(), 1, "{name}: {}", done.stdout);
     assert_eq!(
         one_line(&done),
@@ -54,7 +54,7 @@ fn names_that_would_leave_the_root_are_refused() {
     let t = Scratch::new("traversal");
     let root = root_with_a_secret_beside_it(&t);
     // A symlink to a file outside, and one to a folder outside.
-    symlink(t.path("secret.txt"), root.join("link.txt")).expect("symlink");
+    symlink(t.join("secret.txt"), root.join("link.txt")).expect("symlink");
     symlink("..", root.join("up")).expect("symlink");
     let (server, addr) = server(&root, &[]);
 
@@ -205,7 +205,7 @@ fn server_usage_a_missing_root_and_a_port_in_use() {
     assert!(done.stderr.contains("--root <DIR>"), "{}", done.stderr);
 
     // A root that is not there: one line, exit 1.
-    let missing = t.path("not-there");
+    let missing = t.join("not-there");
     let done = Running::start(
         SERVER,
         &["--port", "0", "--root", missing.to_str().expect("utf-8")],

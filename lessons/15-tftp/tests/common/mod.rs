@@ -8,7 +8,6 @@ use std::net::{SocketAddr, UdpSocket};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use lesson_runner::{Finished, PATIENCE, Running, peer_program};
@@ -16,53 +15,15 @@ use lesson_runner::{Finished, PATIENCE, Running, peer_program};
 pub const SERVER: &str = env!("CARGO_BIN_EXE_tftp-server");
 pub const CLIENT: &str = env!("CARGO_BIN_EXE_tftp-client");
 
-/// A fresh folder under the system's temporary folder, removed when dropped. Readable by
-/// everyone: in.tftpd serves files as the user `nobody`.
-pub struct TempDir(PathBuf);
+pub use lesson_runner::Scratch;
 
-impl TempDir {
-    pub fn new(label: &str) -> TempDir {
-        static COUNT: AtomicUsize = AtomicUsize::new(0);
-        let n = COUNT.fetch_add(1, Ordering::SeqCst);
-        let path =
-            std::env::temp_dir().join(format!("tftp-test-{}-{n}-{label}", std::process::id()));
-        let _ = fs::remove_dir_all(&path);
-        fs::create_dir_all(&path).expect("create a temporary folder");
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).expect("chmod 755");
-        TempDir(path)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-
-    pub fn join(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-
-    /// Write a file (mode 644) and return its contents.
-    pub fn file(&self, name: &str, contents: Vec<u8>) -> Vec<u8> {
-        let path = self.join(name);
-        fs::write(&path, &contents).expect("write a test file");
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).expect("chmod 644");
-        contents
-    }
-
-    /// The names in the folder, sorted (to see that nothing was left behind).
-    pub fn names(&self) -> Vec<String> {
-        let mut names: Vec<String> = fs::read_dir(&self.0)
-            .expect("read the folder")
-            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
+/// Write a file into `dir` (mode 644: in.tftpd serves as the user `nobody`) and return
+/// its contents.
+pub fn file(dir: &Scratch, name: &str, contents: Vec<u8>) -> Vec<u8> {
+    let path = dir.join(name);
+    fs::write(&path, &contents).expect("write a test file");
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).expect("chmod 644");
+    contents
 }
 
 /// `len` bytes that look random and are the same on every run for the same `seed`

@@ -7,9 +7,8 @@
 use std::fs;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -22,39 +21,7 @@ pub const CLIENT: &str = env!("CARGO_BIN_EXE_tcp-file-download-client");
 /// Long enough for a 100 MB download in a debug build on a busy 2-core machine.
 pub const BIG_PATIENCE: Duration = Duration::from_secs(120);
 
-/// A folder of its own for one test, removed when dropped.
-pub struct Scratch(pub PathBuf);
-
-impl Scratch {
-    pub fn new(name: &str) -> Scratch {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "tcp-file-download-test-{}-{}-{name}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = fs::remove_dir_all(&path);
-        fs::create_dir_all(&path).expect("create scratch folder");
-        Scratch(path)
-    }
-
-    /// A subfolder, created.
-    pub fn dir(&self, name: &str) -> PathBuf {
-        let path = self.0.join(name);
-        fs::create_dir_all(&path).expect("create folder");
-        path
-    }
-
-    pub fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
+pub use lesson_runner::Scratch;
 
 /// `len` bytes that are the same on every run, and differ from block to block: 1 MiB of
 /// a simple pseudo-random sequence, with each block's number written into its first 8
