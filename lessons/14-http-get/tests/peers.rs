@@ -26,7 +26,7 @@ fn the_request_is_get_with_host_user_agent_and_connection_close() {
         response("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n", b"hi"),
     );
     let url = format!("http://{addr}/a/b.txt?q=1#frag");
-    let out = http_get(&scratch.path(), &[&url]);
+    let out = http_get(scratch.path(), &[&url]);
     assert_eq!(out.code(), 0, "{out:?}");
     let request = requests.recv_timeout(PATIENCE).expect("the request");
     let expected = format!(
@@ -61,7 +61,7 @@ fn a_chunked_body_with_odd_sizes_extensions_and_trailers_is_decoded() {
         let _ = conn.write_all(&all[400..]);
     });
     let out = http_get(
-        &scratch.path(),
+        scratch.path(),
         &["-o", "data.bin", &format!("http://{addr}/")],
     );
     assert_eq!(out.code(), 0, "{out:?}");
@@ -102,7 +102,7 @@ fn fails_cleanly(name: &str, bytes: Vec<u8>, hold: bool) -> String {
     });
     let started = Instant::now();
     let out = http_get(
-        &scratch.path(),
+        scratch.path(),
         &["-o", "page.html", &format!("http://{addr}/")],
     );
     assert_eq!(out.code(), 1, "{out:?}");
@@ -150,7 +150,7 @@ fn a_failed_download_keeps_the_old_file_as_it_was() {
         response("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", b"new"),
     );
     let out = http_get(
-        &scratch.path(),
+        scratch.path(),
         &["-o", "page.html", &format!("http://{addr}/")],
     );
     assert_eq!(out.code(), 1, "{out:?}");
@@ -165,7 +165,7 @@ fn a_failed_download_keeps_the_old_file_as_it_was() {
         response("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n", b"new"),
     );
     let out = http_get(
-        &scratch.path(),
+        scratch.path(),
         &["-o", "page.html", &format!("http://{addr}/")],
     );
     assert_eq!(out.code(), 0, "{out:?}");
@@ -311,7 +311,7 @@ fn a_silent_server_meets_the_timeout() {
     let scratch = Scratch::new("silent");
     let (addr, _) = peer(1, wait_for_close);
     let out = http_get(
-        &scratch.path(),
+        scratch.path(),
         &["--timeout", "0.3", &format!("http://{addr}/")],
     );
     assert_eq!(out.code(), 1, "{out:?}");
@@ -327,7 +327,7 @@ fn a_body_without_a_length_is_read_until_the_server_closes() {
     let scratch = Scratch::new("until-close");
     let body = noise(100_000);
     let (addr, _) = answering(1, response("HTTP/1.0 200 OK\r\n\r\n", &body));
-    let out = http_get(&scratch.path(), &[&format!("http://{addr}/")]);
+    let out = http_get(scratch.path(), &[&format!("http://{addr}/")]);
     assert_eq!(out.code(), 0, "{out:?}");
     assert!(fs::read(scratch.join("index.html")).expect("index.html") == body);
     assert!(
@@ -347,7 +347,7 @@ fn server_errors_print_the_headers_and_exit_1() {
         ),
     );
     let url = format!("http://{addr}/x.html");
-    let out = http_get(&scratch.path(), &[&url]);
+    let out = http_get(scratch.path(), &[&url]);
     assert_eq!(out.code(), 1, "{out:?}");
     assert!(
         out.stdout
@@ -368,7 +368,7 @@ fn redirects_are_followed_at_most_five_times() {
         b"HTTP/1.1 302 Found\r\nLocation: /again\r\nContent-Length: 0\r\n\r\n".to_vec(),
     );
     let out = http_get(
-        &scratch.path(),
+        scratch.path(),
         &["--follow", &format!("http://{addr}/start")],
     );
     assert_eq!(out.code(), 1, "{out:?}");
@@ -388,14 +388,14 @@ fn a_redirect_to_https_gets_a_clear_line() {
     let answer =
         b"HTTP/1.1 302 Found\r\nLocation: https://www.example.com/\r\nContent-Length: 0\r\n\r\n";
     let (addr, _) = answering(2, answer.to_vec());
-    let out = http_get(&scratch.path(), &[&format!("http://{addr}/")]);
+    let out = http_get(scratch.path(), &[&format!("http://{addr}/")]);
     assert_eq!(out.code(), 0, "not following is a normal end: {out:?}");
     assert!(out.stdout.contains("Location: https://www.example.com/\n"));
     assert!(
         out.stdout
             .contains("not following the redirect to https://www.example.com/ (add --follow)")
     );
-    let out = http_get(&scratch.path(), &["--follow", &format!("http://{addr}/")]);
+    let out = http_get(scratch.path(), &["--follow", &format!("http://{addr}/")]);
     assert_eq!(out.code(), 1, "{out:?}");
     assert!(
         out.stderr.starts_with(
@@ -416,7 +416,7 @@ fn ctrl_c_in_the_middle_of_a_download_leaves_no_file() {
         wait_for_close(conn);
     });
     let client = start_http_get(
-        &scratch.path(),
+        scratch.path(),
         &["-o", "big.bin", &format!("http://{addr}/")],
     );
     // The download has begun once its temporary file is there.
@@ -435,7 +435,7 @@ fn ctrl_c_in_the_middle_of_a_download_leaves_no_file() {
 #[test]
 fn https_and_bad_urls_are_usage_errors() {
     let scratch = Scratch::new("bad-urls");
-    let out = http_get(&scratch.path(), &["https://example.com/"]);
+    let out = http_get(scratch.path(), &["https://example.com/"]);
     assert_eq!(out.code(), 2, "{out:?}");
     assert_eq!(
         out.stderr.trim(),
@@ -456,7 +456,7 @@ fn https_and_bad_urls_are_usage_errors() {
         ),
         ("http://user:pw@127.0.0.1/", "user names and passwords"),
     ] {
-        let out = http_get(&scratch.path(), &[url]);
+        let out = http_get(scratch.path(), &[url]);
         assert_eq!(out.code(), 2, "{url}: {out:?}");
         assert_eq!(out.stderr.lines().count(), 1, "{url}: {:?}", out.stderr);
         let shown = url.replace('\r', "\\x0d").replace('\n', "\\x0a");
@@ -467,7 +467,7 @@ fn https_and_bad_urls_are_usage_errors() {
         );
         assert!(out.stderr.contains(says), "{url}: {}", out.stderr);
     }
-    let out = http_get(&scratch.path(), &[]);
+    let out = http_get(scratch.path(), &[]);
     assert_eq!(out.code(), 2, "no URL: {out:?}");
     assert_eq!(scratch.names(), Vec::<String>::new());
 }
@@ -480,7 +480,7 @@ fn nobody_listening_and_bad_output_paths() {
         listener.local_addr().expect("addr").port()
     }; // closed again: nobody listens there now
     let url = format!("http://127.0.0.1:{port}/");
-    let out = http_get(&scratch.path(), &[&url]);
+    let out = http_get(scratch.path(), &[&url]);
     assert_eq!(out.code(), 1, "{out:?}");
     assert_eq!(
         out.stderr.trim(),
@@ -488,13 +488,13 @@ fn nobody_listening_and_bad_output_paths() {
     );
     // Checked before connecting, so these are usage errors even with nobody listening.
     fs::create_dir(scratch.join("folder")).expect("folder");
-    let out = http_get(&scratch.path(), &["-o", "folder", &url]);
+    let out = http_get(scratch.path(), &["-o", "folder", &url]);
     assert_eq!(out.code(), 2, "{out:?}");
     assert_eq!(
         out.stderr.trim(),
         "-o folder: is a folder; give a file name (-o FILE)"
     );
-    let out = http_get(&scratch.path(), &["-o", "/dev/null", &url]);
+    let out = http_get(scratch.path(), &["-o", "/dev/null", &url]);
     assert_eq!(out.code(), 2, "{out:?}");
     assert!(
         out.stderr.contains("is not an ordinary file"),

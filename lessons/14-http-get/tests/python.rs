@@ -219,7 +219,7 @@ fn the_course_program_saves_chunk_sizes_into_the_page() {
         ),
     );
     let rust = http_get(
-        &scratch.path(),
+        scratch.path(),
         &["-o", "rust.html", &format!("http://{addr}/")],
     );
     assert_eq!(rust.code(), 0, "{rust:?}");
@@ -227,7 +227,7 @@ fn the_course_program_saves_chunk_sizes_into_the_page() {
         fs::read(scratch.join("rust.html")).expect("rust.html"),
         page
     );
-    let Some(_) = course_client(&scratch.path(), addr.port(), "/", "python.html") else {
+    let Some(_) = course_client(scratch.path(), addr.port(), "/", "python.html") else {
         return;
     };
     let saved = fs::read(scratch.join("python.html")).expect("python.html");

@@ -27,7 +27,7 @@ const HEADER: usize = 41;
 /// with `line` and nothing in `out`.
 fn fails_leaving_nothing(t: &Scratch, addr: SocketAddr, line: &str) {
     let out = t.dir("out");
-    let done = download(addr, "data.bin", Some(&out), &t.path());
+    let done = download(addr, "data.bin", Some(&out), t.path());
     assert_eq!(done.code(), 1, "{}", done.stdout);
     assert_eq!(one_line(&done), line);
     assert_eq!(names_in(&out), Vec::<String>::new(), "nothing left behind");
@@ -116,7 +116,7 @@ fn ctrl_c_in_the_middle_of_a_download_leaves_nothing() {
     let mut answer = ok_header(10, &[0u8; 32]);
     answer.extend_from_slice(b"abcd");
     let addr = fake_server(answer, true);
-    let client = Running::spawn(client_command(addr, "data.bin", Some(&out), &t.path()))
+    let client = Running::spawn(client_command(addr, "data.bin", Some(&out), t.path()))
         .expect("start client");
     client
         .wait_for_stdout("receiving \"data.bin\": 10 bytes", PATIENCE)
@@ -136,7 +136,7 @@ fn usage_errors_exit_2() {
     let t = Scratch::new("usage");
     let run = |args: &[&str]| {
         let mut command = std::process::Command::new(CLIENT);
-        command.args(args).current_dir(&t.path());
+        command.args(args).current_dir(t.path());
         Running::spawn(command)
             .expect("start")
             .finish(PATIENCE)
@@ -157,7 +157,7 @@ fn usage_errors_exit_2() {
         done.stderr,
         "error: \"..\" has no file name to save under: give -o OUT\n"
     );
-    assert_eq!(names_in(&t.path()), Vec::<String>::new());
+    assert_eq!(names_in(t.path()), Vec::<String>::new());
 }
 
 #[test]
@@ -169,12 +169,12 @@ fn a_refused_connection_names_the_address_and_exits_1() {
         .expect("free port")
         .port();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
-    let done = download(addr, "a.txt", Some(Path::new("a.txt")), &t.path());
+    let done = download(addr, "a.txt", Some(Path::new("a.txt")), t.path());
     assert_eq!(done.code(), 1);
     assert_eq!(
         one_line(&done),
         format!("connect 127.0.0.1:{port}: connection refused")
     );
-    assert_eq!(names_in(&t.path()), Vec::<String>::new());
+    assert_eq!(names_in(t.path()), Vec::<String>::new());
     assert!(fs::metadata(t.join("a.txt")).is_err());
 }

@@ -20,7 +20,7 @@ fn a_small_file_arrives_byte_identical_and_both_sides_say_so() {
     fs::write(root.join("hello.txt"), text).expect("write");
     let (server, addr) = server(&root, &[]);
 
-    let done = download(addr, "hello.txt", Some(&out), &t.path());
+    let done = download(addr, "hello.txt", Some(&out), t.path());
     assert_eq!(done.code(), 0, "{}", done.stderr);
     let digest = hex(&sha256(text.as_bytes()));
     let saved = out.join("hello.txt");
@@ -63,7 +63,7 @@ fn a_100_mb_file_arrives_byte_identical() {
     let data = pattern_file(&root.join("big.bin"), 100 * 1000 * 1000);
     let (_server, addr) = server(&root, &[]);
 
-    let done = download(addr, "big.bin", Some(&out.join("copy.bin")), &t.path());
+    let done = download(addr, "big.bin", Some(&out.join("copy.bin")), t.path());
     assert_eq!(done.code(), 0, "{}", done.stderr);
     let copy = fs::read(out.join("copy.bin")).expect("saved file");
     assert_eq!(copy.len(), data.len());
@@ -108,7 +108,7 @@ fn where_the_file_goes_own_name_here_into_a_folder_or_a_new_name() {
 
     // -o FOLDER: inside it, under its own name.
     let folder = t.dir("folder");
-    let done = download(addr, "notes/2024/a.txt", Some(&folder), &t.path());
+    let done = download(addr, "notes/2024/a.txt", Some(&folder), t.path());
     assert_eq!(done.code(), 0, "{}", done.stderr);
     assert_eq!(
         fs::read_to_string(folder.join("a.txt")).expect("saved"),
@@ -116,7 +116,7 @@ fn where_the_file_goes_own_name_here_into_a_folder_or_a_new_name() {
     );
 
     // -o FILE, and an empty file is a file like any other (SHA-256 of nothing).
-    let done = download(addr, "empty.txt", Some(&t.join("nothing.txt")), &t.path());
+    let done = download(addr, "empty.txt", Some(&t.join("nothing.txt")), t.path());
     assert_eq!(done.code(), 0, "{}", done.stderr);
     assert!(
         done.stdout
@@ -135,14 +135,14 @@ fn an_older_file_is_replaced_only_by_a_download_that_succeeds() {
     let (_server, addr) = server(&root, &[]);
 
     // A failed download (no such file on the server) leaves the old file as it was.
-    let done = download(addr, "nope.txt", Some(&out.join("report.txt")), &t.path());
+    let done = download(addr, "nope.txt", Some(&out.join("report.txt")), t.path());
     assert_eq!(done.code(), 1);
     assert_eq!(
         fs::read_to_string(out.join("report.txt")).expect("old"),
         "old version\n"
     );
 
-    let done = download(addr, "report.txt", Some(&out), &t.path());
+    let done = download(addr, "report.txt", Some(&out), t.path());
     assert_eq!(done.code(), 0, "{}", done.stderr);
     assert_eq!(
         fs::read_to_string(out.join("report.txt")).expect("new"),
@@ -158,7 +158,7 @@ fn a_symlink_that_stays_inside_the_root_is_served() {
     fs::write(root.join("real.txt"), "real\n").expect("write");
     symlink("real.txt", root.join("alias.txt")).expect("symlink");
     let (_server, addr) = server(&root, &[]);
-    let done = download(addr, "alias.txt", Some(&t.join("got.txt")), &t.path());
+    let done = download(addr, "alias.txt", Some(&t.join("got.txt")), t.path());
     assert_eq!(done.code(), 0, "{}", done.stderr);
     assert_eq!(
         fs::read_to_string(t.join("got.txt")).expect("saved"),
@@ -189,7 +189,7 @@ fn several_downloads_at_once_each_arrive_whole() {
         .map(|k| {
             let (name, _) = &files[k % 4];
             let saved = format!("copy{k}.bin");
-            let command = client_command(addr, name, Some(&out.join(&saved)), &t.path());
+            let command = client_command(addr, name, Some(&out.join(&saved)), t.path());
             (Running::spawn(command).expect("start"), saved, k % 4)
         })
         .collect();

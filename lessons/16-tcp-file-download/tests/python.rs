@@ -76,7 +76,7 @@ fn rust_server_python_client_downloads_byte_identical() {
     assert_eq!(done.code(), 0, "{}", done.stderr);
     assert_eq!(done.stdout, success_lines(&data, &out));
     assert!(fs::read(&out).expect("saved") == data, "the copy differs");
-    assert_eq!(names_in(&t.path()), ["copy.bin", "root", "secret.txt"]);
+    assert_eq!(names_in(t.path()), ["copy.bin", "root", "secret.txt"]);
 }
 
 #[test]
@@ -86,7 +86,7 @@ fn python_server_rust_client_downloads_byte_identical() {
     let (root, data) = root(&t);
     let (server, addr) = python_server(&py, &root);
     let out = t.join("copy.bin");
-    let done = download(addr, "data.bin", Some(&out), &t.path());
+    let done = download(addr, "data.bin", Some(&out), t.path());
     assert_eq!(done.code(), 0, "{}", done.stderr);
     assert_eq!(done.stdout, success_lines(&data, &out));
     assert!(fs::read(&out).expect("saved") == data, "the copy differs");
@@ -129,7 +129,7 @@ fn python_server_rust_client_is_refused_and_saves_nothing() {
         ("link.txt", "leads out of the root (a symlink)"),
         ("missing.txt", "no such file"),
     ] {
-        let done = download(addr, name, Some(&out), &t.path());
+        let done = download(addr, name, Some(&out), t.path());
         assert_eq!(done.code(), 1, "{name}: {}", done.stdout);
         assert_eq!(
             one_line(&done),
@@ -143,7 +143,7 @@ fn python_server_rust_client_is_refused_and_saves_nothing() {
         refusal(&answer),
         "frame header: length 2147483647 is over --max-name 4096"
     );
-    let done = download(addr, "data.bin", Some(&out), &t.path());
+    let done = download(addr, "data.bin", Some(&out), t.path());
     assert_eq!(done.code(), 0, "{}", done.stderr);
     reported(&server, "is over --max-name 4096");
 }

@@ -26,7 +26,7 @@ fn root_with_a_secret_beside_it(t: &Scratch) -> std::path::PathBuf {
 /// The server still serves: a normal download works and is whole.
 fn still_serving(addr: SocketAddr, t: &Scratch) {
     let out = t.join("still-serving.txt");
-    let done = download(addr, "ok.txt", Some(&out), &t.path());
+    let done = download(addr, "ok.txt", Some(&out), t.path());
     assert_eq!(done.code(), 0, "{}", done.stderr);
     assert_eq!(fs::read_to_string(&out).expect("saved"), "fine\n");
     fs::remove_file(&out).expect("clean up");
@@ -35,7 +35,7 @@ fn still_serving(addr: SocketAddr, t: &Scratch) {
 /// Ask for `name` with the Rust client; expect the refusal `why`, exit 1, nothing saved.
 fn refused(addr: SocketAddr, t: &Scratch, name: &str, why: &str) {
     let out = t.dir("out");
-    let done = download(addr, name, Some(&out), &t.path());
+    let done = download(addr, name, Some(&out), t.path());
     assert_eq!(done.code(), 1, "{name}: {}", done.stdout);
     assert_eq!(
         one_line(&done),
