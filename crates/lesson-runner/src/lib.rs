@@ -17,6 +17,9 @@
 //!   passes, so a test can assert on the wire as well as on what each side printed.
 //! - [`python3`] and [`python_command`] find the course's Python for the interop tests
 //!   (a notice and a skip without it; a failure under `CI=true`).
+//! - [`refused_port`] holds a port where every connect is refused; [`port_in_use_line`]
+//!   is the contract's one line for a taken port; [`Scratch`] is a test's own folder,
+//!   removed when dropped.
 //!
 //! No sleeps: every wait is on a condition (bytes arrived, the process ended), bounded by
 //! a deadline so a hang fails instead of freezing CI.
