@@ -116,7 +116,18 @@ impl Running {
 
     /// Start a prepared [`Command`] (to set the environment or the working directory).
     /// Its stdin, stdout and stderr are replaced with pipes.
-    pub fn spawn(mut command: Command) -> io::Result<Running> {
+    pub fn spawn(command: Command) -> io::Result<Running> {
+        Running::spawn_with(command, None)
+    }
+
+    /// Start a program whose stdout is read the way `program | head -n LINES` reads it:
+    /// after `lines` lines the pipe is closed, and the program's next print finds its
+    /// stdout closed (EPIPE). What it printed before that is in [`Running::stdout`].
+    pub fn spawn_head(command: Command, lines: usize) -> io::Result<Running> {
+        Running::spawn_with(command, Some(lines))
+    }
+
+    fn spawn_with(mut command: Command, head: Option<usize>) -> io::Result<Running> {
         let name = Path::new(command.get_program())
             .file_name()
             .unwrap_or(command.get_program())
@@ -132,10 +143,10 @@ impl Running {
         let shared = Arc::new(Shared::default());
         shared.lock().open_streams = 2;
         if let Some(out) = child.stdout.take() {
-            copy_output(out, Stream::Stdout, Arc::clone(&shared));
+            copy_output(out, Stream::Stdout, Arc::clone(&shared), head);
         }
         if let Some(err) = child.stderr.take() {
-            copy_output(err, Stream::Stderr, Arc::clone(&shared));
+            copy_output(err, Stream::Stderr, Arc::clone(&shared), None);
         }
         let stdin = child.stdin.take();
         Ok(Running {
@@ -289,6 +300,15 @@ impl Running {
         kill(Pid::from_raw(pid), Signal::SIGINT).map_err(io::Error::from)
     }
 
+    /// Send SIGTERM, as `kill PID` does (a service manager stopping the program).
+    #[cfg(unix)]
+    pub fn terminate(&self) -> io::Result<()> {
+        use nix::sys::signal::{Signal, kill};
+        use nix::unistd::Pid;
+        let pid = i32::try_from(self.child.id()).map_err(io::Error::other)?;
+        kill(Pid::from_raw(pid), Signal::SIGTERM).map_err(io::Error::from)
+    }
+
     /// Have both output streams closed (the program, and anything it started that shares
     /// its stdout and stderr, has ended or closed them)?
     pub fn output_closed(&self) -> bool {
@@ -371,7 +391,14 @@ pub fn tail(text: &str) -> String {
     }
 }
 
-fn copy_output(mut from: impl Read + Send + 'static, stream: Stream, shared: Arc<Shared>) {
+/// Copy one output stream into `shared` until it ends, or (`head`) until that many lines
+/// have come, when the pipe is closed as `head -n` closes it.
+fn copy_output(
+    mut from: impl Read + Send + 'static,
+    stream: Stream,
+    shared: Arc<Shared>,
+    head: Option<usize>,
+) {
     thread::spawn(move || {
         let index = match stream {
             Stream::Stdout => 0,
@@ -379,7 +406,9 @@ fn copy_output(mut from: impl Read + Send + 'static, stream: Stream, shared: Arc
         };
         let mut buf = [0u8; 8192];
         loop {
+            let lines_so_far = shared.lock().stdout.iter().filter(|&&b| b == b'\n').count();
             let n = match from.read(&mut buf) {
+                _ if head.is_some_and(|lines| lines_so_far >= lines) => 0,
                 Ok(0) | Err(_) => 0,
                 Ok(n) => n,
             };

@@ -4,7 +4,14 @@
 //! - [`banner`] prints the `listening on ADDR` line every server starts with.
 //! - [`py_bytes`] shows bytes the way Python prints them: `b'he'`.
 //! - [`error_line`] and [`fail`] turn an I/O error into the one-line message a
-//!   client prints before it exits with status 1.
+//!   client prints before it exits with status 1; [`host_port`] writes `host:port` the
+//!   way an address is written (`[::1]:7891`).
+//! - [`escaped`] shows text that came from a peer with its control characters escaped,
+//!   so a peer can neither forge a line of our output nor drive the terminal.
+//! - [`say!`] is `println!` for a program whose stdout may be closed (piped into
+//!   `head`): a server's line is lost and it goes on; a client stops the way it does on
+//!   Ctrl-C ([`when_stdout_closes`]).
+//! - [`seconds`] reads a `--timeout` value: a number of seconds, within range.
 //!
 //! Every socket call stays in the lessons themselves, where students read them.
 
@@ -12,17 +19,25 @@ use std::fmt::Write as _;
 use std::io::{self, BufRead, Write};
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 /// Python's `input(label)`: print `label` (no newline), flush, read one line from stdin.
 ///
 /// Returns `Ok(None)` at end of input (Ctrl-D, or the end of a piped file), which is how
 /// the lessons' quit paths are reached when stdin is a script. The line comes back without
 /// its `\n` (or `\r\n`). Bytes that are not UTF-8 are replaced, never a crash.
+///
+/// A closed stdout does not stop the reading: the prompt is lost, as [`say!`]'s lines are
+/// (and a client that asked for it stops, see [`when_stdout_closes`]).
 pub fn prompt(label: &str) -> io::Result<Option<String>> {
     let mut out = io::stdout().lock();
-    out.write_all(label.as_bytes())?;
-    out.flush()?;
+    let shown = out.write_all(label.as_bytes()).and_then(|()| out.flush());
     drop(out);
+    if shown.is_err() {
+        stdout_closed();
+    }
     read_line(&mut io::stdin().lock())
 }
 
@@ -82,6 +97,119 @@ pub fn py_bytes(data: &[u8]) -> String {
     shown
 }
 
+/// Text that came from a peer, ready to print: control characters (ESC, BEL, CR, LF,
+/// TAB, DEL, ...) and the Unicode characters that move lines or reorder text (U+2028,
+/// U+2029, the bidirectional overrides) are shown as escapes (`\x1b`, `\n`, `\u{202e}`),
+/// so a peer can neither start a line of our output nor send the terminal commands.
+/// Everything else, Chinese included, is shown as it is.
+pub fn escaped(text: &str) -> String {
+    let mut shown = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => shown.push_str("\\n"),
+            '\r' => shown.push_str("\\r"),
+            '\t' => shown.push_str("\\t"),
+            _ if c.is_control() && (c as u32) < 0x100 => {
+                let _ = write!(shown, "\\x{:02x}", c as u32);
+            }
+            '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
+                let _ = write!(shown, "\\u{{{:x}}}", c as u32);
+            }
+            _ => shown.push(c),
+        }
+    }
+    shown
+}
+
+/// [`escaped`] for bytes: UTF-8 is decoded (bytes that are not valid show as U+FFFD),
+/// then escaped.
+pub fn escaped_bytes(bytes: &[u8]) -> String {
+    escaped(&String::from_utf8_lossy(bytes))
+}
+
+/// `host:port` as an address is written: an IPv6 literal gets brackets (`[::1]:7891`),
+/// so the port can be told from the address.
+pub fn host_port(host: &str, port: u16) -> String {
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+/// The longest timeout a program takes from the command line: a day. Longer ones are a
+/// typing mistake, and a deadline that far away would overflow the clock's arithmetic.
+pub const MAX_SECONDS: u64 = 86_400;
+
+/// Read a `--timeout` value for clap (`value_parser = netkit::seconds`): a number of
+/// seconds such as `2` or `0.5`, more than 0 and at most [`MAX_SECONDS`]. Anything else
+/// is a usage error (exit 2) that says what is wrong.
+pub fn seconds(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if secs.is_nan() || secs <= 0.0 {
+        return Err(String::from("must be more than 0 seconds"));
+    }
+    if secs > MAX_SECONDS as f64 {
+        return Err(format!("must be at most {MAX_SECONDS} seconds (a day)"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// What a client does when its stdout closes: set once, with the same steps as its
+/// Ctrl-C handler (remove a partial file, exit). A program that sets nothing, a server,
+/// goes on: what it would have printed is lost.
+static ON_STDOUT_CLOSED: OnceLock<Box<dyn Fn() + Send + Sync>> = OnceLock::new();
+static STDOUT_IS_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Stop with `stop` (it should exit) when a line can no longer be printed on stdout: the
+/// program was piped into `head`, and `head` has ended. Call it once, at the start.
+pub fn when_stdout_closes(stop: impl Fn() + Send + Sync + 'static) {
+    let _ = ON_STDOUT_CLOSED.set(Box::new(stop));
+}
+
+/// Printing on stdout failed: the first time, run what [`when_stdout_closes`] set.
+fn stdout_closed() {
+    if STDOUT_IS_CLOSED.swap(true, Ordering::SeqCst) {
+        return; // said once already
+    }
+    if let Some(stop) = ON_STDOUT_CLOSED.get() {
+        stop();
+    }
+}
+
+/// The work of [`say!`]: print one line and flush it; a failure is [`stdout_closed`].
+#[doc(hidden)]
+pub fn say_line(args: std::fmt::Arguments<'_>) {
+    if STDOUT_IS_CLOSED.load(Ordering::SeqCst) {
+        return;
+    }
+    let mut out = io::stdout().lock();
+    let printed = out
+        .write_fmt(args)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    drop(out);
+    if printed.is_err() {
+        stdout_closed();
+    }
+}
+
+/// `println!` that never panics: when stdout is closed (the program was piped into
+/// `head`), the line is lost and the program goes on, or stops if it asked to with
+/// [`when_stdout_closes`]. (`println!` panics there: "failed printing to stdout".)
+#[macro_export]
+macro_rules! say {
+    () => {
+        $crate::say_line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::say_line(format_args!($($arg)*))
+    };
+}
+
 /// The cause of an I/O error in lower case, without Rust's `(os error N)` suffix:
 /// `connection refused`, `address already in use`, `timed out`.
 pub fn cause(err: &io::Error) -> String {
@@ -130,6 +258,43 @@ mod tests {
         assert_eq!(py_bytes(b"it's"), "b\"it's\"");
         assert_eq!(py_bytes(b"'\""), "b'\\'\"'");
         assert_eq!(py_bytes("你".as_bytes()), "b'\\xe4\\xbd\\xa0'");
+    }
+
+    #[test]
+    fn escaped_shows_control_characters_and_keeps_the_rest() {
+        assert_eq!(escaped("hi"), "hi");
+        assert_eq!(escaped("你好"), "你好");
+        assert_eq!(escaped("a\nb\r\tc"), "a\\nb\\r\\tc");
+        assert_eq!(escaped("500 Bad\x1b[31m"), "500 Bad\\x1b[31m");
+        assert_eq!(escaped("\x07\x7f\u{85}"), "\\x07\\x7f\\x85");
+        assert_eq!(escaped("abc\u{202e}def"), "abc\\u{202e}def");
+        assert_eq!(escaped_bytes(b"ok\xff\n"), "ok\u{fffd}\\n");
+    }
+
+    #[test]
+    fn host_port_brackets_ipv6() {
+        assert_eq!(host_port("127.0.0.1", 7891), "127.0.0.1:7891");
+        assert_eq!(host_port("::1", 7891), "[::1]:7891");
+        assert_eq!(host_port("[::1]", 7891), "[::1]:7891");
+        assert_eq!(host_port("example.com", 80), "example.com:80");
+    }
+
+    #[test]
+    fn seconds_takes_a_range() {
+        assert_eq!(seconds("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(seconds("0.5"), Ok(Duration::from_millis(500)));
+        assert_eq!(seconds("86400"), Ok(Duration::from_secs(86_400)));
+        assert!(seconds("0").unwrap_err().contains("more than 0"));
+        assert!(seconds("-1").unwrap_err().contains("more than 0"));
+        assert!(seconds("NaN").unwrap_err().contains("more than 0"));
+        assert!(seconds("inf").unwrap_err().contains("at most"));
+        assert!(seconds("1e19").unwrap_err().contains("at most"));
+        assert!(
+            seconds("18446744073709551615")
+                .unwrap_err()
+                .contains("at most")
+        );
+        assert!(seconds("seven").unwrap_err().contains("not a number"));
     }
 
     #[test]
