@@ -18,6 +18,8 @@
 
 use std::fmt;
 
+use netkit::escaped;
+
 /// RFC 1350's block size: a DATA packet shorter than this is the last one.
 pub const DEFAULT_BLKSIZE: usize = 512;
 /// The smallest and largest block sizes RFC 2348 allows (65464 = the largest UDP payload
@@ -189,11 +191,17 @@ impl fmt::Display for Packet<'_> {
                 } else {
                     "WRQ"
                 };
-                write!(f, "{kind} {:?} {}{}", r.filename, r.mode, shown(&r.options))
+                write!(
+                    f,
+                    "{kind} {} {}{}",
+                    quoted(&r.filename),
+                    r.mode,
+                    shown(&r.options)
+                )
             }
             Packet::Data { block, data } => write!(f, "DATA {block} ({} bytes)", data.len()),
             Packet::Ack { block } => write!(f, "ACK {block}"),
-            Packet::Error { code, message } => write!(f, "ERROR {code} {message:?}"),
+            Packet::Error { code, message } => write!(f, "ERROR {code} {}", quoted(message)),
             Packet::Oack { options } => write!(f, "OACK{}", shown(options)),
         }
     }
@@ -203,8 +211,15 @@ impl fmt::Display for Packet<'_> {
 fn shown(options: &[(String, String)]) -> String {
     options
         .iter()
-        .map(|(name, value)| format!(" {name}={value}"))
+        .map(|(name, value)| format!(" {}={}", escaped(name), escaped(value)))
         .collect()
+}
+
+/// Text a peer sent (a file name, an ERROR's message), in quotes and with its control
+/// characters escaped: `"a\x1b[31m"`. A peer chooses these bytes, so printed raw they
+/// could forge a line of our output or send the terminal commands.
+pub fn quoted(text: &str) -> String {
+    format!("\"{}\"", escaped(text))
 }
 
 /// The value of option `name`, if the list has it. Option names are case-insensitive.
@@ -262,7 +277,8 @@ fn request(body: &[u8]) -> Result<Request, Malformed> {
     let mode = mode.to_ascii_lowercase();
     if !matches!(mode.as_str(), "octet" | "netascii" | "mail") {
         return malformed(format!(
-            "request: unknown mode {mode:?} (RFC 1350 knows octet, netascii, mail)"
+            "request: unknown mode {} (RFC 1350 knows octet, netascii, mail)",
+            quoted(&mode)
         ));
     }
     Ok(Request {
@@ -276,7 +292,7 @@ fn request(body: &[u8]) -> Result<Request, Malformed> {
 fn pairs(strings: &[&str]) -> Result<Vec<(String, String)>, Malformed> {
     let chunks = strings.chunks_exact(2);
     if let [name] = chunks.remainder() {
-        return malformed(format!("option {name:?} has no value"));
+        return malformed(format!("option {} has no value", quoted(name)));
     }
     Ok(chunks
         .map(|pair| (pair[0].to_string(), pair[1].to_string()))
@@ -437,5 +453,24 @@ mod tests {
         assert_eq!(data.to_string(), "DATA 3 (276 bytes)");
         assert_eq!(Packet::Ack { block: 3 }.to_string(), "ACK 3");
         assert_eq!(error_name(FILE_NOT_FOUND), "file not found");
+    }
+
+    #[test]
+    fn text_from_a_peer_is_shown_escaped() {
+        let error = Packet::Error {
+            code: 0,
+            message: "\x1b[31m\nforged".into(),
+        };
+        assert_eq!(error.to_string(), "ERROR 0 \"\\x1b[31m\\nforged\"");
+        assert_eq!(
+            rrq("a\rb", &[("x\x07", "\n")]).to_string(),
+            "RRQ \"a\\rb\" octet x\\x07=\\n"
+        );
+        assert_eq!(
+            Packet::parse(b"\x00\x01f\x00\x1b\x00"),
+            Err(Malformed(
+                "request: unknown mode \"\\x1b\" (RFC 1350 knows octet, netascii, mail)".into()
+            ))
+        );
     }
 }

@@ -5,8 +5,10 @@
 mod common;
 
 use std::fs;
+use std::io;
 use std::net::{SocketAddr, UdpSocket};
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use common::*;
 use lesson_runner::{Finished, PATIENCE, Running};
@@ -211,6 +213,11 @@ struct Fake {
 
 /// Start our client against a fake server and take its RRQ.
 fn fake(extra: &[&str]) -> Fake {
+    fake_with(extra, None)
+}
+
+/// The same, with the client's stdout read as `| head -n LINES` reads it.
+fn fake_with(extra: &[&str], head: Option<usize>) -> Fake {
     let listen = test_socket();
     let dir = Scratch::new("out");
     let mut command = Command::new(CLIENT);
@@ -219,7 +226,11 @@ fn fake(extra: &[&str]) -> Fake {
         .args(["f", "-o", "copy.bin"])
         .args(extra)
         .current_dir(dir.path());
-    let client = Running::spawn(command).expect("start tftp-client");
+    let client = match head {
+        Some(lines) => Running::spawn_head(command, lines),
+        None => Running::spawn(command),
+    }
+    .expect("start tftp-client");
     let (rrq, peer) = receive(&listen);
     Fake {
         client,
@@ -510,4 +521,168 @@ fn ctrl_c_in_the_middle_leaves_no_file() {
     let (done, dir) = f.finish();
     assert_eq!(done.code(), 130);
     assert_eq!(dir.names(), Vec::<String>::new(), "no half file");
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_in_the_middle_leaves_no_file() {
+    // `kill PID`, as a service manager stops a program: the same cleanup as Ctrl-C.
+    let f = fake(&["--timeout", "5"]);
+    f.send(&data(1, &contents(512, 18)));
+    f.expect(&ack(1));
+    assert_eq!(f.dir.names().len(), 1, "{:?}", f.dir.names());
+    f.client.terminate().expect("SIGTERM");
+    let (done, dir) = f.finish();
+    assert_eq!(done.code(), 130, "{done:?}");
+    assert_eq!(dir.names(), Vec::<String>::new(), "no half file");
+}
+
+#[test]
+fn a_closed_stdout_stops_the_download_as_ctrl_c_does() {
+    // `tftp-client ... | head -1`: after the first line nobody reads stdout. The client
+    // must stop as on Ctrl-C (exit 130, no .part file), not panic (exit 101).
+    let mut f = fake_with(&["--timeout", "5", "--trace"], Some(1));
+    f.tid
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .expect("read timeout");
+    // Full blocks, one after another: with --trace each one is two more lines, and soon
+    // one of them finds stdout closed.
+    let block = contents(512, 19);
+    let started = Instant::now();
+    let mut next: u16 = 1;
+    let mut buf = [0u8; 1024];
+    while f.client.try_status().expect("status").is_none() {
+        assert!(
+            started.elapsed() < PATIENCE,
+            "the client is still downloading"
+        );
+        f.send(&data(next, &block));
+        if let Ok((n, _)) = f.tid.recv_from(&mut buf) {
+            if buf[..n] == ack(next) {
+                next = next.wrapping_add(1);
+            }
+        }
+    }
+    let (done, dir) = f.finish();
+    assert!(!done.stderr.contains("panicked"), "{}", done.stderr);
+    assert_eq!(done.code(), 130, "{done:?}");
+    assert_eq!(dir.names(), Vec::<String>::new(), "no half file");
+}
+
+#[test]
+fn a_timeout_out_of_range_is_a_usage_error() {
+    // 1e19 seconds once got as far as `Instant + Duration` and panicked there.
+    let here = Scratch::new("out");
+    for timeout in ["1e19", "inf", "18446744073709551615", "86401"] {
+        let done = client(here.path(), &["127.0.0.1:9", "f", "--timeout", timeout]);
+        assert_eq!(done.code(), 2, "{timeout}: {}", done.stderr);
+        assert!(
+            done.stderr.contains("at most"),
+            "{timeout}: {}",
+            done.stderr
+        );
+    }
+    assert_eq!(here.names(), Vec::<String>::new());
+}
+
+#[test]
+fn the_servers_error_message_is_shown_escaped_on_one_line() {
+    // A server could otherwise colour our terminal, or start a line that looks like ours.
+    let f = fake(&["--timeout", "5"]);
+    f.send(&error(1, "\x1b[31m\nforged"));
+    let tid = f.tid.local_addr().expect("addr");
+    let (done, dir) = f.finish();
+    assert_eq!(done.code(), 1);
+    assert_eq!(
+        done.stderr,
+        format!("server {tid}: error 1 (file not found): \\x1b[31m\\nforged\n")
+    );
+    assert_eq!(dir.names(), Vec::<String>::new());
+}
+
+#[test]
+fn an_oversized_data_packet_is_reported_with_its_real_size() {
+    // 65,000 bytes, not "513": the client's buffer holds any datagram whole.
+    let f = fake(&["--timeout", "5"]);
+    f.send(&data(1, &contents(65_000, 20)));
+    let (answer, _) = receive(&f.tid);
+    assert_eq!(error_code(&answer), 4);
+    let tid = f.tid.local_addr().expect("addr");
+    let (done, dir) = f.finish();
+    assert_eq!(done.code(), 1);
+    assert_eq!(
+        done.stderr,
+        format!("receive {tid}: DATA 1 has 65000 bytes, over blksize 512\n")
+    );
+    assert_eq!(dir.names(), Vec::<String>::new());
+}
+
+#[test]
+fn an_output_that_cannot_be_saved_fails_before_any_request() {
+    let server = test_socket();
+    let addr = server.local_addr().expect("addr").to_string();
+    let here = Scratch::new("out");
+    fs::create_dir(here.join("folder")).expect("mkdir");
+    // -o naming a folder: a usage error.
+    let done = client(here.path(), &[&addr, "f", "-o", "folder"]);
+    assert_eq!(done.code(), 2, "{}", done.stderr);
+    assert!(
+        done.stderr
+            .contains("folder is a folder: give -o the name of the file to save"),
+        "{}",
+        done.stderr
+    );
+    // FILE's own name is a folder here: the same.
+    let done = client(here.path(), &[&addr, "dir/folder"]);
+    assert_eq!(done.code(), 2, "{}", done.stderr);
+    // -o in a folder that does not exist: the temporary file cannot be made.
+    let done = client(here.path(), &[&addr, "f", "-o", "missing/f"]);
+    assert_eq!(done.code(), 1, "{}", done.stderr);
+    assert!(
+        done.stderr.starts_with("create missing/.f.")
+            && done.stderr.ends_with(".part: no such file or directory\n"),
+        "{}",
+        done.stderr
+    );
+    // The clients have ended: an RRQ any of them sent would be waiting here now.
+    server.set_nonblocking(true).expect("nonblocking");
+    let mut buf = [0u8; 1024];
+    let got = server.recv_from(&mut buf).map(|(n, _)| buf[..n].to_vec());
+    assert_eq!(
+        got.map_err(|e| e.kind()),
+        Err(io::ErrorKind::WouldBlock),
+        "no request was sent"
+    );
+    assert_eq!(here.names(), ["folder"]);
+}
+
+#[test]
+fn a_server_repeating_its_oack_cannot_keep_the_client_for_ever() {
+    // Each OACK is answered with ACK 0 again, but only the client's own timer counts:
+    // after --retries resends of ACK 0 without DATA 1 it gives up.
+    let mut f = fake(&["--blksize", "1024", "--timeout", "0.2", "--retries", "2"]);
+    f.tid
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .expect("read timeout");
+    let again = oack(&[("blksize", "1024")]);
+    f.send(&again);
+    let started = Instant::now();
+    let mut buf = [0u8; 1024];
+    while f.client.try_status().expect("status").is_none() {
+        assert!(
+            started.elapsed() < PATIENCE,
+            "the client still answers OACKs after {PATIENCE:?}"
+        );
+        if f.tid.recv_from(&mut buf).is_ok() {
+            f.send(&again);
+        }
+    }
+    let tid = f.tid.local_addr().expect("addr");
+    let (done, dir) = f.finish();
+    assert_eq!(done.code(), 1, "{done:?}");
+    assert_eq!(
+        done.stderr,
+        format!("receive {tid}: no answer to ACK 0 after 3 tries, 0.2s apart: giving up\n")
+    );
+    assert_eq!(dir.names(), Vec::<String>::new());
 }

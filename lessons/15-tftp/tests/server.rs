@@ -6,9 +6,10 @@ mod common;
 
 use std::fs;
 use std::os::unix::fs::symlink;
+use std::process::Command;
 
 use common::*;
-use lesson_runner::PATIENCE;
+use lesson_runner::{PATIENCE, Running};
 
 #[test]
 fn tftp_hpa_downloads_a_file_byte_identical() {
@@ -457,4 +458,172 @@ fn tftp_hpa_gets_more_than_65535_blocks_from_our_server() {
         out.contains(&format!(": {size} bytes in 65539 blocks of 512 in ")),
         "{out}"
     );
+}
+
+#[test]
+fn a_closed_stdout_does_not_stop_the_server() {
+    // `tftp-server ... | head -1`: the banner is read, then nobody reads stdout. What the
+    // server would print is lost; it must go on serving, the second client too.
+    let root = Scratch::new("root");
+    let want = file(&root, "h.bin", contents(1500, 31));
+    let mut command = Command::new(SERVER);
+    command.args([
+        "--root",
+        root.path().to_str().expect("utf-8"),
+        "--port",
+        "0",
+    ]);
+    let mut server = Running::spawn_head(command, 1).expect("start tftp-server");
+    let addr = server
+        .wait_for_banner(PATIENCE)
+        .expect("banner")
+        .to_string();
+    let here = Scratch::new("out");
+    for round in 1..=3 {
+        let done = client(here.path(), &[&addr, "h.bin", "-o", "copy.bin"]);
+        assert_eq!(done.code(), 0, "download {round}: {}", done.stderr);
+        let got = fs::read(here.join("copy.bin")).expect("file");
+        assert_same_bytes(&got, &want, "copy.bin");
+    }
+    assert!(
+        server.try_status().expect("status").is_none(),
+        "{}",
+        server.stderr()
+    );
+    assert!(!server.stderr().contains("panicked"), "{}", server.stderr());
+}
+
+#[test]
+fn a_timeout_out_of_range_is_a_usage_error() {
+    // 1e19 seconds once reached `Instant + Duration` in every transfer thread.
+    let root = Scratch::new("root");
+    let root_arg = root.path().to_str().expect("utf-8");
+    for timeout in ["1e19", "inf", "18446744073709551615"] {
+        let args = ["--root", root_arg, "--port", "0", "--timeout", timeout];
+        let done = Running::start(SERVER, &args)
+            .expect("start")
+            .finish(PATIENCE)
+            .expect("ends");
+        assert_eq!(done.code(), 2, "{timeout}: {}", done.stderr);
+        assert!(
+            done.stderr.contains("at most"),
+            "{timeout}: {}",
+            done.stderr
+        );
+        assert_eq!(done.stdout, "");
+    }
+}
+
+#[test]
+fn beyond_max_transfers_a_request_gets_server_busy_and_a_freed_slot_serves_again() {
+    let root = Scratch::new("root");
+    let want = file(&root, "m.bin", contents(100, 32));
+    let (server, addr) = start_server(root.path(), &["--max-transfers", "1", "--timeout", "5"]);
+    // The first transfer holds the only slot while its DATA 1 waits for an ACK.
+    let first = test_socket();
+    first.send_to(&rrq("m.bin", &[]), addr).expect("send");
+    let (block, tid) = receive(&first);
+    assert_eq!(block, data(1, &want));
+    // A second request meanwhile: ERROR 0, server busy.
+    let second = test_socket();
+    assert_eq!(
+        refusal(addr, &rrq("m.bin", &[])),
+        (0, "server busy: try again later".to_string())
+    );
+    // The first ends (its last block ACKed): the slot is free, and a request is served.
+    first.send_to(&ack(1), tid).expect("ack 1");
+    server
+        .wait_for_stdout("sent \"m.bin\"", PATIENCE)
+        .expect("the first transfer ends");
+    second.send_to(&rrq("m.bin", &[]), addr).expect("send");
+    let (block, tid) = receive(&second);
+    assert_eq!(block, data(1, &want));
+    second.send_to(&ack(1), tid).expect("ack 1");
+    server
+        .wait_for_stderr("server busy: try again later (ERROR 0)\n", PATIENCE)
+        .expect("the refusal is reported");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_in_the_root_is_refused_and_holds_up_nobody() {
+    // Opening a FIFO waits for a writer: done on the request thread, it stopped the
+    // whole server. It is not a regular file, so it is refused without being opened.
+    let root = Scratch::new("root");
+    let want = file(&root, "after.txt", b"still here".to_vec());
+    let made = Command::new("mkfifo")
+        .arg(root.join("pipe"))
+        .status()
+        .expect("run mkfifo");
+    assert!(made.success(), "mkfifo failed");
+    let (_server, addr) = start_server(root.path(), &[]);
+    assert_eq!(
+        refusal(addr, &rrq("pipe", &[])),
+        (2, "\"pipe\": not a regular file".to_string())
+    );
+    // A folder is not one either.
+    fs::create_dir(root.join("sub")).expect("mkdir");
+    assert_eq!(
+        refusal(addr, &rrq("sub", &[])),
+        (2, "\"sub\": not a regular file".to_string())
+    );
+    let socket = test_socket();
+    socket.send_to(&rrq("after.txt", &[]), addr).expect("send");
+    let (answer, tid) = receive(&socket);
+    assert_eq!(answer, data(1, &want));
+    socket.send_to(&ack(1), tid).expect("ack");
+}
+
+#[test]
+fn what_a_client_sends_is_shown_escaped_on_one_line() {
+    let root = Scratch::new("root");
+    let want = file(&root, "e.bin", contents(600, 33));
+    let (server, addr) = start_server(root.path(), &[]);
+    // A file name with an escape sequence and a newline: refused, and shown escaped in
+    // the ERROR and in the server's own line.
+    let forged = "\x1b[31m\nforged";
+    assert_eq!(
+        refusal(addr, &rrq(forged, &[])),
+        (1, "\"\\x1b[31m\\nforged\": file not found".to_string())
+    );
+    let err = server
+        .wait_for_stderr("file not found (ERROR 1)\n", PATIENCE)
+        .expect("the refusal");
+    assert!(
+        err.contains(": \"\\x1b[31m\\nforged\": file not found (ERROR 1)\n"),
+        "{err}"
+    );
+    // An ERROR from the client in the middle of a transfer: its message escaped too.
+    let socket = test_socket();
+    socket.send_to(&rrq("e.bin", &[]), addr).expect("send");
+    let (first, tid) = receive(&socket);
+    assert_eq!(first, data(1, &want[..512]));
+    socket.send_to(&error(0, forged), tid).expect("error");
+    let err = server
+        .wait_for_stderr("the client sent error 0", PATIENCE)
+        .expect("the transfer's end");
+    let peer = socket.local_addr().expect("addr");
+    assert!(
+        err.contains(&format!(
+            "transfer of \"e.bin\" to {peer}: the client sent error 0 (not defined): \\x1b[31m\\nforged\n"
+        )),
+        "{err}"
+    );
+    assert!(!err.contains('\x1b'), "{err:?}");
+}
+
+#[test]
+fn an_ipv6_host_is_written_with_brackets() {
+    // ::2 is no address of this machine: the bind fails, and the line shows [::2]:0.
+    let root = Scratch::new("root");
+    let root_arg = root.path().to_str().expect("utf-8");
+    let done = Running::start(
+        SERVER,
+        &["--root", root_arg, "--host", "::2", "--port", "0"],
+    )
+    .expect("start")
+    .finish(PATIENCE)
+    .expect("ends");
+    assert_eq!(done.code(), 1);
+    assert!(done.stderr.starts_with("bind [::2]:0: "), "{}", done.stderr);
 }

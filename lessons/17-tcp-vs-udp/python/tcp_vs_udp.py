@@ -23,7 +23,8 @@ import time
 
 MAX_COUNT = 1000000
 MAX_SIZE = 65507          # the largest UDP payload over IPv4
-PEER_TIMEOUT = 60.0       # TCP over a lossy link can stall for seconds while it retransmits
+PEER_TIMEOUT = 60.0       # --timeout: TCP over a lossy link can stall for seconds while it retransmits
+MAX_SECONDS = 86400       # the longest --timeout: a day
 LINGER = 0.2              # after the end marker, wait this long for stragglers
 HELLO_LIMIT = 64
 LINE_LIMIT = 200
@@ -71,6 +72,42 @@ def shown(data):
 
 def seconds(micros):
     return "%d.%03ds" % (micros // 1000000, micros % 1000000 // 1000)
+
+
+def escaped(text):
+    """Text from the peer with its control characters shown as escapes (\\x1b, \\n, ...),
+    as the Rust side's netkit::escaped: the peer can't colour our terminal or forge a line."""
+    out = []
+    for c in text:
+        code = ord(c)
+        if c in "\n\r\t":
+            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}[c])
+        elif code < 0x20 or 0x7f <= code < 0xa0:
+            out.append("\\x%02x" % code)
+        elif code in (0x2028, 0x2029) or 0x202a <= code <= 0x202e or 0x2066 <= code <= 0x2069:
+            out.append("\\u{%x}" % code)
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+def read_line_by(conn, stream, limit, deadline):
+    """One line (up to its newline, at most `limit` bytes) by `deadline`: one deadline for
+    the whole line, not one per read, so a peer trickling a byte at a time can't hold us.
+    Raises socket.timeout when the deadline passes."""
+    line = b""
+    while len(line) < limit and not line.endswith(b"\n"):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise socket.timeout("timed out")
+        conn.settimeout(left)
+        available = stream.peek(1)    # what is buffered, or one recv
+        if not available:
+            break                     # the peer closed its side
+        end = available.find(b"\n")
+        take = min(len(available) if end < 0 else end + 1, limit - len(line))
+        line += stream.read(take)
+    return line
 
 
 class Tally:
@@ -244,13 +281,17 @@ def receive_tcp(stream, peer, count, size):
     return tally.report(last)
 
 
-def serve(conn, peer, udp, idle):
-    conn.settimeout(PEER_TIMEOUT)
+def serve(conn, peer, udp, idle, timeout):
     stream = conn.makefile("rb")
     stage = "receive"
     try:
         try:
-            count, size = parse_hello(stream.readline(HELLO_LIMIT))
+            # The whole hello within one deadline: runs are served one at a time.
+            try:
+                line = read_line_by(conn, stream, HELLO_LIMIT, time.monotonic() + timeout)
+            except socket.timeout:
+                raise ValueError("no hello within %gs" % timeout)
+            count, size = parse_hello(line)
         except ValueError as why:
             try:
                 conn.sendall(b"error %s\n" % str(why).encode())
@@ -258,6 +299,7 @@ def serve(conn, peer, udp, idle):
                 pass
             print("hello %s: %s" % (peer, why), file=sys.stderr, flush=True)
             return
+        conn.settimeout(timeout)
         print("run from %s: %d messages of %d bytes" % (peer, count, size), flush=True)
         stale = drain(udp)
         if stale:
@@ -271,7 +313,13 @@ def serve(conn, peer, udp, idle):
         stage = "send"
         conn.sendall(to_wire("udp", udp_report))
         stage = "receive"
-        tcp_report = receive_tcp(stream, peer, count, size)
+        conn.settimeout(timeout)       # silent that long in the TCP part: the run is dropped
+        try:
+            tcp_report = receive_tcp(stream, peer, count, size)
+        except socket.timeout:
+            print("receive %s: nothing came over TCP for %gs: the run is dropped" % (peer, timeout),
+                  file=sys.stderr, flush=True)
+            return
         print(report_line("TCP", count, tcp_report), flush=True)
         stage = "send"
         conn.sendall(to_wire("tcp", tcp_report))
@@ -287,12 +335,12 @@ def receive(args):
     try:
         listener, udp = bind_both(args.host, args.port)
     except OSError as e:
-        fail("bind", "%s:%d" % (args.host, args.port), e)
+        fail("bind", addr_text((args.host, args.port)), e)
     print("listening on %s" % addr_text(listener.getsockname()), flush=True)
     try:
         while True:
             conn, addr = listener.accept()
-            serve(conn, addr_text(addr), udp, args.idle_ms / 1000.0)
+            serve(conn, addr_text(addr), udp, args.idle_ms / 1000.0, args.timeout)
     except KeyboardInterrupt:
         pass
     finally:
@@ -302,11 +350,11 @@ def receive(args):
 
 # ---- send -------------------------------------------------------------------------------
 
-def read_line(stream, addr):
+def read_line(conn, stream, addr, timeout, what):
     try:
-        line = stream.readline(LINE_LIMIT)
+        line = read_line_by(conn, stream, LINE_LIMIT, time.monotonic() + timeout)
     except socket.timeout:
-        print("receive %s: timed out" % addr, file=sys.stderr)
+        print("receive %s: no %s came within %gs" % (addr, what, timeout), file=sys.stderr)
         sys.exit(1)
     except OSError as e:
         fail("receive", addr, e)
@@ -321,18 +369,18 @@ def read_line(stream, addr):
         print("receive %s: not a line of text: %r" % (addr, line), file=sys.stderr)
         sys.exit(1)
     if text.startswith("error "):
-        print("receive %s: the receiver says: %s" % (addr, text[6:]), file=sys.stderr)
+        print("receive %s: the receiver says: %s" % (addr, escaped(text[6:])), file=sys.stderr)
         sys.exit(1)
     return text
 
 
-def read_report(stream, addr, tag):
-    line = read_line(stream, addr)
+def read_report(conn, stream, addr, timeout, tag):
+    line = read_line(conn, stream, addr, timeout, "`%s` report" % tag)
     words = line.split(" ")
     figures = [number(w.encode()) for w in words[1:]]
     if len(words) == 7 and words[0] == tag and None not in figures:
         return figures
-    print('receive %s: expected a `%s ...` report, got "%s"' % (addr, tag, line),
+    print('receive %s: expected a `%s ...` report, got "%s"' % (addr, tag, escaped(line)),
           file=sys.stderr)
     sys.exit(1)
 
@@ -347,7 +395,7 @@ def send(args):
         print("error: --size must be %d to %d for --count %d" % (smallest, MAX_SIZE, count),
               file=sys.stderr)
         sys.exit(2)
-    target = "%s:%d" % (args.host, args.port)
+    target = addr_text((args.host, args.port))
     try:
         family, _, _, _, sockaddr = socket.getaddrinfo(args.host, args.port,
                                                        type=socket.SOCK_STREAM)[0]
@@ -357,11 +405,14 @@ def send(args):
 
     # The control connection: TCP, so the hello and the reports are never lost.
     conn = socket.socket(family, socket.SOCK_STREAM)
+    conn.settimeout(args.timeout)
     try:
         conn.connect(sockaddr)
+    except socket.timeout:
+        print("connect %s: connection timed out" % addr, file=sys.stderr)
+        sys.exit(1)
     except OSError as e:
         fail("connect", addr, e)
-    conn.settimeout(PEER_TIMEOUT)
     stream = conn.makefile("rb")
     print("sending %d messages of %d bytes to %s: over UDP, then over TCP"
           % (count, size, addr), flush=True)
@@ -369,9 +420,9 @@ def send(args):
         conn.sendall(b"hello %d %d\n" % (count, size))
     except OSError as e:
         fail("send", addr, e)
-    ready = read_line(stream, addr)
+    ready = read_line(conn, stream, addr, args.timeout, "`ready`")
     if ready != "ready":
-        print('receive %s: expected `ready`, got "%s"' % (addr, ready), file=sys.stderr)
+        print('receive %s: expected `ready`, got "%s"' % (addr, escaped(ready)), file=sys.stderr)
         sys.exit(1)
 
     # UDP: one datagram per message, no connection, no acknowledgement.
@@ -386,16 +437,17 @@ def send(args):
             udp.sendto(end_marker(count), sockaddr)
     except OSError as e:
         fail("send", addr, e)
-    udp_report = read_report(stream, addr, "udp")
+    udp_report = read_report(conn, stream, addr, args.timeout, "udp")
     print(report_line("UDP", count, udp_report), flush=True)
 
     # TCP: the same messages down the byte stream; the newline is the frame boundary.
     try:
+        conn.settimeout(args.timeout)
         conn.sendall(b"".join(message(seq, size) for seq in range(count)))
         conn.shutdown(socket.SHUT_WR)
     except OSError as e:
         fail("send", addr, e)
-    tcp_report = read_report(stream, addr, "tcp")
+    tcp_report = read_report(conn, stream, addr, args.timeout, "tcp")
     print(report_line("TCP", count, tcp_report), flush=True)
     print("UDP: %s · TCP: %s" % (short(count, udp_report), short(count, tcp_report)), flush=True)
     conn.close()
@@ -410,18 +462,28 @@ def main():
     r.add_argument("--port", type=int, default=9100, help="port (0 = any free port)")
     r.add_argument("--idle-ms", type=int, default=3000,
                    help="end the UDP part after this long without a datagram")
+    r.add_argument("--timeout", type=float, default=PEER_TIMEOUT,
+                   help="seconds for a sender's whole hello, and of silence over TCP")
     s = roles.add_parser("send", help="send N messages over UDP, then TCP")
     s.add_argument("--host", default="127.0.0.1", help="the receiver's address")
     s.add_argument("--port", type=int, default=9100, help="the receiver's port")
     s.add_argument("--count", type=int, default=1000, help="messages over each protocol")
     s.add_argument("--size", type=int, default=64, help="bytes per message, newline included")
     s.add_argument("--gap-us", type=int, default=50, help="pause after each UDP datagram")
+    s.add_argument("--timeout", type=float, default=PEER_TIMEOUT,
+                   help="seconds to wait for the receiver's each answer")
     args = parser.parse_args()
+    if not args.timeout > 0:      # also NaN
+        parser.error("--timeout must be more than 0 seconds")
+    if args.timeout > MAX_SECONDS:
+        parser.error("--timeout must be at most %d seconds (a day)" % MAX_SECONDS)
     if args.role == "receive":
-        if args.idle_ms < 1:
-            parser.error("--idle-ms must be at least 1")
+        if not 1 <= args.idle_ms <= MAX_SECONDS * 1000:
+            parser.error("--idle-ms must be 1 to %d" % (MAX_SECONDS * 1000))
         receive(args)
     else:
+        if not 0 <= args.gap_us <= 1000000:
+            parser.error("--gap-us must be 0 to 1000000")
         send(args)
 
 

@@ -37,8 +37,10 @@
 mod receive;
 mod send;
 
+use std::io::{self, BufRead, BufReader};
+use std::net::TcpStream;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 
@@ -73,10 +75,56 @@ pub const MAX_COUNT: u64 = 1_000_000;
 /// (8). A message must fit in one datagram.
 pub const MAX_SIZE: usize = 65_507;
 
-/// How long either side waits for the other on the TCP connection before giving up. TCP
-/// over a lossy link can stall for seconds while it retransmits (each retry waits twice as
-/// long as the one before), so this is generous.
-pub const PEER_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long either side waits for the other on the TCP connection before giving up, in
+/// seconds, unless `--timeout` says otherwise. TCP over a lossy link can stall for seconds
+/// while it retransmits (each retry waits twice as long as the one before), so this is
+/// generous.
+pub const PEER_TIMEOUT: &str = "60";
+
+/// Read one line from the TCP connection, up to and including its newline and at most
+/// `limit` bytes, by `deadline`: one deadline for the whole line, not one per read, so a
+/// peer that trickles a byte at a time cannot hold us longer. A line without its newline
+/// means the peer closed (or went past `limit`); a deadline that passes is `TimedOut`.
+pub fn read_line_by(
+    reader: &mut BufReader<TcpStream>,
+    limit: usize,
+    deadline: Instant,
+) -> io::Result<Vec<u8>> {
+    let mut line = Vec::new();
+    while line.len() < limit && !line.ends_with(b"\n") {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        // Each read may wait only for what is left of the deadline.
+        reader.get_ref().set_read_timeout(Some(left))?;
+        let available = match reader.fill_buf() {
+            Ok(available) => available,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) if timed_out(&e) => return Err(io::ErrorKind::TimedOut.into()),
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            break; // the peer closed its side
+        }
+        let wanted = limit - line.len();
+        let take = match available.iter().position(|&b| b == b'\n') {
+            Some(at) => (at + 1).min(wanted),
+            None => available.len().min(wanted),
+        };
+        line.extend_from_slice(&available[..take]);
+        reader.consume(take);
+    }
+    Ok(line)
+}
+
+/// Did a read give up because of its timeout? (EAGAIN on Unix, a timeout elsewhere.)
+pub fn timed_out(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
 
 /// The smallest SIZE that holds every number below `count`, plus the newline.
 pub fn min_size(count: u64) -> usize {

@@ -7,10 +7,11 @@ use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use netkit::{banner, error_line, fail, py_bytes};
+use netkit::{banner, error_line, fail, host_port, py_bytes, say};
 
 use crate::{
     Counted, MAX_COUNT, MAX_SIZE, PEER_TIMEOUT, Report, Tally, end_marker, min_size, number,
+    read_line_by, timed_out,
 };
 
 #[derive(clap::Args)]
@@ -22,10 +23,15 @@ pub struct Options {
     #[arg(long, default_value_t = 9100)]
     port: u16,
     /// End the UDP part of a run after this many milliseconds without a datagram (for
-    /// when every copy of the end marker is lost, or the sender is gone).
+    /// when every copy of the end marker is lost, or the sender is gone). At most a day.
     #[arg(long, default_value_t = 3000, value_name = "MS",
-          value_parser = clap::value_parser!(u64).range(1..))]
+          value_parser = clap::value_parser!(u64).range(1..=86_400_000))]
     idle_ms: u64,
+    /// Seconds a sender has for its whole hello line, and may then be silent over TCP;
+    /// a sender slower than that is dropped, and the next one served.
+    #[arg(long, value_name = "SECS", default_value = PEER_TIMEOUT,
+          value_parser = netkit::seconds)]
+    timeout: Duration,
 }
 
 /// After the end marker, keep listening this long for datagrams that a reordering link
@@ -33,7 +39,7 @@ pub struct Options {
 const LINGER: Duration = Duration::from_millis(200);
 
 /// The longest `hello COUNT SIZE\n` we read; a peer sending more is not speaking our protocol.
-const HELLO_LIMIT: u64 = 64;
+const HELLO_LIMIT: usize = 64;
 
 /// How many garbage messages per run are shown on stderr (all are counted).
 const GARBAGE_SHOWN: u64 = 3;
@@ -43,16 +49,17 @@ pub fn run(options: Options) -> ExitCode {
         host,
         port,
         idle_ms,
+        timeout,
     } = options;
     let idle = Duration::from_millis(idle_ms);
 
     let (listener, udp) = match bind_both(&host, port) {
         Ok(sockets) => sockets,
-        Err(e) => return fail("bind", format_args!("{host}:{port}"), &e),
+        Err(e) => return fail("bind", host_port(&host, port), &e),
     };
     let local = match listener.local_addr() {
         Ok(local) => local,
-        Err(e) => return fail("bind", format_args!("{host}:{port}"), &e),
+        Err(e) => return fail("bind", host_port(&host, port), &e),
     };
     if let Err(e) = banner(local) {
         return fail("print", "stdout", &e);
@@ -69,7 +76,7 @@ pub fn run(options: Options) -> ExitCode {
             }
         };
         // A run that goes wrong is reported; the receiver goes on with the next one.
-        if let Err(line) = serve(conn, peer, &udp, idle) {
+        if let Err(line) = serve(conn, peer, &udp, idle, timeout) {
             eprintln!("{line}");
         }
     }
@@ -91,25 +98,31 @@ fn bind_both(host: &str, port: u16) -> io::Result<(TcpListener, UdpSocket)> {
 }
 
 /// One run, from `hello` to the TCP report. An error comes back as the line to print.
-fn serve(conn: TcpStream, peer: SocketAddr, udp: &UdpSocket, idle: Duration) -> Result<(), String> {
+fn serve(
+    conn: TcpStream,
+    peer: SocketAddr,
+    udp: &UdpSocket,
+    idle: Duration,
+    timeout: Duration,
+) -> Result<(), String> {
     let at = |stage: &'static str| move |e: io::Error| error_line(stage, peer, &e);
-    // A silent or stalled sender must not hold the receiver forever.
-    conn.set_read_timeout(Some(PEER_TIMEOUT))
-        .map_err(at("receive"))?;
-    conn.set_write_timeout(Some(PEER_TIMEOUT))
-        .map_err(at("send"))?;
+    conn.set_write_timeout(Some(timeout)).map_err(at("send"))?;
     // One BufReader for the whole run: the hello line and the TCP messages after it come
     // down the same byte stream, and whatever it has read ahead must stay in one buffer.
     let mut reader = BufReader::new(conn.try_clone().map_err(at("receive"))?);
     let mut writer = conn;
 
-    // hello COUNT SIZE
-    let mut line = Vec::new();
-    let read = reader
-        .by_ref()
-        .take(HELLO_LIMIT)
-        .read_until(b'\n', &mut line);
-    read.map_err(at("receive"))?;
+    // hello COUNT SIZE, within one deadline: runs are served one at a time, so a sender
+    // that says nothing (or a byte now and then) would hold up everyone behind it.
+    let line = match read_line_by(&mut reader, HELLO_LIMIT, Instant::now() + timeout) {
+        Ok(line) => line,
+        Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+            let why = format!("no hello within {}s", timeout.as_secs_f64());
+            let _ = writer.write_all(format!("error {why}\n").as_bytes());
+            return Err(format!("hello {peer}: {why}"));
+        }
+        Err(e) => return Err(error_line("receive", peer, &e)),
+    };
     let (count, size) = match parse_hello(&line) {
         Ok(run) => run,
         Err(why) => {
@@ -118,24 +131,39 @@ fn serve(conn: TcpStream, peer: SocketAddr, udp: &UdpSocket, idle: Duration) -> 
             return Err(format!("hello {peer}: {why}"));
         }
     };
-    println!("run from {peer}: {count} messages of {size} bytes");
+    say!("run from {peer}: {count} messages of {size} bytes");
 
     // Datagrams left in the socket from an earlier run (the extra end markers, stragglers)
     // would be counted in this one: throw them away before saying ready.
     let stale = drain(udp).map_err(at("receive"))?;
     if stale > 0 {
         let plural = if stale == 1 { "" } else { "s" };
-        println!("(threw away {stale} datagram{plural} left over from before this run)");
+        say!("(threw away {stale} datagram{plural} left over from before this run)");
     }
     writer.write_all(b"ready\n").map_err(at("send"))?;
 
     let (udp_report, ending) = receive_udp(udp, count, size, idle).map_err(at("receive"))?;
-    println!("{}, {ending}", udp_report.line("UDP", count));
+    say!("{}, {ending}", udp_report.line("UDP", count));
     let summary = udp_report.to_wire("udp");
     writer.write_all(summary.as_bytes()).map_err(at("send"))?;
 
-    let tcp_report = receive_tcp(&mut reader, peer, count, size).map_err(at("receive"))?;
-    println!("{}", tcp_report.line("TCP", count));
+    // The TCP messages: the sender may take long (TCP retransmitting over a lossy link),
+    // but a sender silent for the whole --timeout is gone, and its run is dropped.
+    reader
+        .get_ref()
+        .set_read_timeout(Some(timeout))
+        .map_err(at("receive"))?;
+    let tcp_report = receive_tcp(&mut reader, peer, count, size).map_err(|e| {
+        if timed_out(&e) {
+            format!(
+                "receive {peer}: nothing came over TCP for {}s: the run is dropped",
+                timeout.as_secs_f64()
+            )
+        } else {
+            error_line("receive", peer, &e)
+        }
+    })?;
+    say!("{}", tcp_report.line("TCP", count));
     let summary = tcp_report.to_wire("tcp");
     writer.write_all(summary.as_bytes()).map_err(at("send"))?;
     // Dropping `writer` and `reader` closes the connection: the run is over.
@@ -211,14 +239,7 @@ fn receive_udp(
         let (n, from) = match udp.recv_from(&mut buf) {
             Ok(got) => got,
             // Nothing came in time: the run is over (EAGAIN on Unix, a timeout elsewhere).
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) =>
-            {
-                break;
-            }
+            Err(e) if timed_out(&e) => break,
             Err(e) => return Err(e),
         };
         let datagram = &buf[..n];

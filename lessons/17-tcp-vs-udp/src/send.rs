@@ -1,17 +1,19 @@
 //! The `send` role: say hello over TCP, send the messages as UDP datagrams, then down the
 //! TCP stream, and print what the receiver counted each time.
 
-use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufReader, BufWriter, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
 use std::process::ExitCode;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::CommandFactory;
 use clap::error::ErrorKind;
-use netkit::{error_line, py_bytes};
+use netkit::{error_line, escaped, host_port, py_bytes, say};
 
-use crate::{MAX_COUNT, MAX_SIZE, PEER_TIMEOUT, Report, end_marker, message, min_size};
+use crate::{
+    MAX_COUNT, MAX_SIZE, PEER_TIMEOUT, Report, end_marker, message, min_size, read_line_by,
+};
 
 #[derive(clap::Args)]
 pub struct Options {
@@ -28,20 +30,28 @@ pub struct Options {
     /// Bytes in each message, the newline included.
     #[arg(long, default_value_t = 64)]
     size: usize,
-    /// Pause after each UDP datagram, in microseconds. UDP has no flow control: a sender
-    /// faster than its receiver loses datagrams in the receiver's buffer, even on
-    /// loopback. 0 sends as fast as it can.
-    #[arg(long, default_value_t = 50, value_name = "MICROS")]
+    /// Pause after each UDP datagram, in microseconds (at most a second). UDP has no flow
+    /// control: a sender faster than its receiver loses datagrams in the receiver's
+    /// buffer, even on loopback. 0 sends as fast as it can.
+    #[arg(long, default_value_t = 50, value_name = "MICROS",
+          value_parser = clap::value_parser!(u64).range(..=1_000_000))]
     gap_us: u64,
+    /// Seconds to wait for the receiver: to connect, and for each of its answers (`ready`,
+    /// the two reports).
+    #[arg(long, value_name = "SECS", default_value = PEER_TIMEOUT,
+          value_parser = netkit::seconds)]
+    timeout: Duration,
 }
 
 /// How many times the end marker is sent: one copy may be lost, three rarely all are.
 const MARKER_COPIES: usize = 3;
 
 /// The longest line we read from the receiver (`udp ...` with six numbers is well under).
-const LINE_LIMIT: u64 = 200;
+const LINE_LIMIT: usize = 200;
 
 pub fn run(options: Options) -> ExitCode {
+    // Piped into `head`, which has stopped reading: stop, as Ctrl-C would.
+    netkit::when_stdout_closes(|| std::process::exit(130));
     let smallest = min_size(options.count);
     if !(smallest..=MAX_SIZE).contains(&options.size) {
         // A usage error like clap's own: message, usage, exit 2.
@@ -73,27 +83,28 @@ fn talk(options: &Options) -> Result<(), String> {
         count,
         size,
         gap_us,
+        timeout,
     } = options;
-    let (count, size) = (*count, *size);
-    let target = format!("{host}:{port}");
+    let (count, size, timeout) = (*count, *size, *timeout);
+    let target = host_port(host, *port);
     let addr = resolve(host, *port).map_err(|e| error_line("resolve", &target, &e))?;
     let at = |stage: &'static str| move |e: io::Error| error_line(stage, addr, &e);
 
     // The control connection: TCP, so the hello and the reports are never lost.
-    let conn = TcpStream::connect(addr).map_err(at("connect"))?;
-    conn.set_read_timeout(Some(PEER_TIMEOUT))
-        .map_err(at("receive"))?;
-    conn.set_write_timeout(Some(PEER_TIMEOUT))
-        .map_err(at("send"))?;
+    let conn = TcpStream::connect_timeout(&addr, timeout).map_err(at("connect"))?;
+    conn.set_write_timeout(Some(timeout)).map_err(at("send"))?;
     let mut reader = BufReader::new(conn.try_clone().map_err(at("receive"))?);
-    println!("sending {count} messages of {size} bytes to {addr}: over UDP, then over TCP");
+    say!("sending {count} messages of {size} bytes to {addr}: over UDP, then over TCP");
 
     let mut writer = &conn;
     let hello = format!("hello {count} {size}\n");
     writer.write_all(hello.as_bytes()).map_err(at("send"))?;
-    let ready = read_line(&mut reader, addr)?;
+    let ready = read_line(&mut reader, addr, timeout, "`ready`")?;
     if ready != "ready" {
-        return Err(format!("receive {addr}: expected `ready`, got {ready:?}"));
+        return Err(format!(
+            "receive {addr}: expected `ready`, got \"{}\"",
+            escaped(&ready)
+        ));
     }
 
     // UDP: a socket of our own (no bind needed, the OS picks a port at the first
@@ -116,8 +127,8 @@ fn talk(options: &Options) -> Result<(), String> {
     for _ in 0..MARKER_COPIES {
         udp.send_to(&end_marker(count), addr).map_err(at("send"))?;
     }
-    let udp_report = read_report(&mut reader, addr, "udp")?;
-    println!("{}", udp_report.line("UDP", count));
+    let udp_report = read_report(&mut reader, addr, timeout, "udp")?;
+    say!("{}", udp_report.line("UDP", count));
 
     // TCP: the same messages down the byte stream. The newline at the end of each one is
     // what lets the receiver cut the stream back into messages. A BufWriter hands the
@@ -131,10 +142,10 @@ fn talk(options: &Options) -> Result<(), String> {
     // shutdown(SHUT_WR): "no more messages". The receiver's read returns 0 once it has
     // everything; our side stays open for reading its report.
     conn.shutdown(Shutdown::Write).map_err(at("send"))?;
-    let tcp_report = read_report(&mut reader, addr, "tcp")?;
-    println!("{}", tcp_report.line("TCP", count));
+    let tcp_report = read_report(&mut reader, addr, timeout, "tcp")?;
+    say!("{}", tcp_report.line("TCP", count));
 
-    println!(
+    say!(
         "UDP: {} · TCP: {}",
         udp_report.short(count),
         tcp_report.short(count)
@@ -150,14 +161,24 @@ fn resolve(host: &str, port: u16) -> io::Result<SocketAddr> {
         .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "the name has no address"))
 }
 
-/// One line from the receiver, without its newline. `error WHY` becomes our error.
-fn read_line(reader: &mut BufReader<TcpStream>, addr: SocketAddr) -> Result<String, String> {
-    let mut line = Vec::new();
-    let read = reader
-        .by_ref()
-        .take(LINE_LIMIT)
-        .read_until(b'\n', &mut line);
-    read.map_err(|e| error_line("receive", addr, &e))?;
+/// One line from the receiver (`what` it should be), without its newline, within
+/// `timeout`. `error WHY` becomes our error.
+fn read_line(
+    reader: &mut BufReader<TcpStream>,
+    addr: SocketAddr,
+    timeout: Duration,
+    what: &str,
+) -> Result<String, String> {
+    let line = read_line_by(reader, LINE_LIMIT, Instant::now() + timeout).map_err(|e| {
+        if e.kind() == io::ErrorKind::TimedOut {
+            format!(
+                "receive {addr}: no {what} came within {}s",
+                timeout.as_secs_f64()
+            )
+        } else {
+            error_line("receive", addr, &e)
+        }
+    })?;
     if line.is_empty() {
         return Err(format!(
             "receive {addr}: the receiver closed the connection"
@@ -172,8 +193,13 @@ fn read_line(reader: &mut BufReader<TcpStream>, addr: SocketAddr) -> Result<Stri
             py_bytes(&line)
         ));
     };
+    // The receiver's words are printed escaped: they cannot colour our terminal, nor
+    // start a line of their own.
     if let Some(why) = text.strip_prefix("error ") {
-        return Err(format!("receive {addr}: the receiver says: {why}"));
+        return Err(format!(
+            "receive {addr}: the receiver says: {}",
+            escaped(why)
+        ));
     }
     Ok(text.to_string())
 }
@@ -182,9 +208,14 @@ fn read_line(reader: &mut BufReader<TcpStream>, addr: SocketAddr) -> Result<Stri
 fn read_report(
     reader: &mut BufReader<TcpStream>,
     addr: SocketAddr,
+    timeout: Duration,
     tag: &str,
 ) -> Result<Report, String> {
-    let line = read_line(reader, addr)?;
-    Report::from_wire(&line, tag)
-        .ok_or_else(|| format!("receive {addr}: expected a `{tag} ...` report, got {line:?}"))
+    let line = read_line(reader, addr, timeout, &format!("`{tag}` report"))?;
+    Report::from_wire(&line, tag).ok_or_else(|| {
+        format!(
+            "receive {addr}: expected a `{tag} ...` report, got \"{}\"",
+            escaped(&line)
+        )
+    })
 }

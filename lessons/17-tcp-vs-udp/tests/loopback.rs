@@ -5,6 +5,7 @@ mod common;
 
 use std::io::Write;
 use std::net::{Shutdown, SocketAddr, TcpListener, UdpSocket};
+use std::process::Command;
 use std::thread;
 
 use common::*;
@@ -229,4 +230,129 @@ fn an_ipv6_receiver_works_too() {
     );
     let done = send(addr, &["--count", "20"]);
     assert_eq!(masked(&done.stdout), all_arrived(addr, 20, 64));
+}
+
+#[test]
+fn slow_senders_are_dropped_and_the_next_one_is_served() {
+    let (receiver, addr) = start_receiver(&["--timeout", "0.5", "--idle-ms", "300"]);
+    slow_senders_are_dropped(&receiver, addr);
+    let done = send(addr, &["--count", "10"]);
+    assert_eq!(masked(&done.stdout), all_arrived(addr, 10, 64));
+}
+
+/// A fake receiver: answers the hello with `answer`, then keeps the connection open
+/// without a word until the sender goes.
+fn fake_receiver(answer: &'static [u8]) -> (SocketAddr, thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let fake = thread::spawn(move || {
+        let (mut conn, _) = listener.accept().expect("accept");
+        conn.set_read_timeout(Some(PATIENCE)).expect("timeout");
+        read_line(&mut conn);
+        conn.write_all(answer).expect("answer");
+        let _ = lesson_runner::read_to_close(&mut conn);
+    });
+    (addr, fake)
+}
+
+#[test]
+fn a_silent_receiver_is_reported_by_send_after_its_timeout() {
+    // Not `resource temporarily unavailable` after 60 s: what did not come, and when.
+    for (answer, what) in [(&b""[..], "`ready`"), (b"ready\n", "`udp` report")] {
+        let (addr, fake) = fake_receiver(answer);
+        let done = send(addr, &["--count", "3", "--gap-us", "0", "--timeout", "0.5"]);
+        assert_eq!(done.code(), 1, "{done:?}");
+        assert_eq!(
+            done.stderr,
+            format!("receive {addr}: no {what} came within 0.5s\n")
+        );
+        fake.join().expect("fake receiver");
+    }
+}
+
+#[test]
+fn what_the_receiver_says_is_shown_escaped() {
+    // A receiver could otherwise colour the terminal, or write over our line with \r.
+    let cases: [(&[u8], &str); 2] = [
+        (
+            b"error \x1b[31mbad\rforged\n",
+            "the receiver says: \\x1b[31mbad\\rforged",
+        ),
+        (b"ready\x1b[2J\n", "expected `ready`, got \"ready\\x1b[2J\""),
+    ];
+    for (answer, why) in cases {
+        let (addr, fake) = fake_receiver(answer);
+        let done = send(addr, &["--count", "3", "--timeout", "5"]);
+        assert_eq!(done.code(), 1, "{done:?}");
+        assert_eq!(done.stderr, format!("receive {addr}: {why}\n"));
+        fake.join().expect("fake receiver");
+    }
+}
+
+#[test]
+fn a_closed_stdout_does_not_stop_the_receiver() {
+    // `tcp-vs-udp receive | head -1`: the banner is read, then nobody reads. The lines
+    // are lost; the runs go on, one after another.
+    let mut command = Command::new(BIN);
+    command.args(["receive", "--port", "0"]);
+    let mut receiver = Running::spawn_head(command, 1).expect("start receiver");
+    let addr = receiver.wait_for_banner(PATIENCE).expect("banner");
+    for round in 1..=2 {
+        let done = send(addr, &["--count", "10"]);
+        assert_eq!(done.code(), 0, "run {round}: {}", done.stderr);
+        assert_eq!(masked(&done.stdout), all_arrived(addr, 10, 64));
+    }
+    assert!(
+        receiver.try_status().expect("status").is_none(),
+        "{}",
+        receiver.stderr()
+    );
+}
+
+#[test]
+fn a_closed_stdout_stops_the_sender_without_a_panic() {
+    // `tcp-vs-udp send | head -n 0`: the sender stops as Ctrl-C stops it (130), no
+    // backtrace. (Its first line closes the pipe; the next comes after the UDP part.)
+    let (_receiver, addr) = start_receiver(&[]);
+    let mut command = Command::new(BIN);
+    command
+        .args(["send", "--port", &addr.port().to_string()])
+        .args(["--count", "10"]);
+    let done = Running::spawn_head(command, 0)
+        .expect("start sender")
+        .finish(PATIENCE)
+        .expect("sender ends");
+    assert!(!done.stderr.contains("panicked"), "{}", done.stderr);
+    assert_eq!(done.code(), 130, "{done:?}");
+}
+
+#[test]
+fn durations_out_of_range_are_usage_errors() {
+    let cases: [(&[&str], &str); 6] = [
+        (&["send", "--timeout", "1e19"], "at most"),
+        (&["send", "--timeout", "inf"], "at most"),
+        (&["receive", "--timeout", "1e19"], "at most"),
+        (&["receive", "--timeout", "18446744073709551615"], "at most"),
+        (&["receive", "--idle-ms", "86400001"], "86400001"),
+        (&["send", "--gap-us", "1000001"], "1000001"),
+    ];
+    for (args, said) in cases {
+        let done = Running::start(BIN, args)
+            .expect("start")
+            .finish(PATIENCE)
+            .expect("ends");
+        assert_eq!(done.code(), 2, "{args:?}: {done:?}");
+        assert!(done.stderr.contains(said), "{args:?}: {}", done.stderr);
+    }
+}
+
+#[test]
+fn an_ipv6_host_is_written_with_brackets() {
+    // ::2 is no address of this machine: the bind fails, and the line shows [::2]:0.
+    let done = Running::start(BIN, &["receive", "--host", "::2", "--port", "0"])
+        .expect("start")
+        .finish(PATIENCE)
+        .expect("ends");
+    assert_eq!(done.code(), 1);
+    assert!(done.stderr.starts_with("bind [::2]:0: "), "{}", done.stderr);
 }

@@ -77,3 +77,14 @@ fn python_send_to_nothing_listening_is_the_same_line_as_rust() {
     );
     assert_eq!(python.stderr, rust.stderr);
 }
+
+#[test]
+fn python_receive_drops_slow_senders_as_rust_does() {
+    let Some(receiver) = python("receive") else {
+        return;
+    };
+    let (receiver, addr) = start_receiver_with(receiver, &["--timeout", "0.5", "--idle-ms", "300"]);
+    slow_senders_are_dropped(&receiver, addr);
+    let done = send(addr, &["--count", "10"]);
+    assert_eq!(masked(&done.stdout), all_arrived(addr, 10, 64));
+}

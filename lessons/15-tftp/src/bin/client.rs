@@ -24,10 +24,10 @@ use std::time::{Duration, Instant};
 
 use clap::{CommandFactory, Parser, error::ErrorKind};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use netkit::error_line;
+use netkit::{error_line, escaped, say};
 use tftp::packet::{
     self, DEFAULT_BLKSIZE, ILLEGAL_OPERATION, MAX_BLKSIZE, MIN_BLKSIZE, NOT_DEFINED,
-    OPTION_REFUSED, Packet, Request, UNKNOWN_TRANSFER_ID,
+    OPTION_REFUSED, Packet, Request, UNKNOWN_TRANSFER_ID, quoted,
 };
 
 /// Download one file from a TFTP server (RFC 1350, octet mode).
@@ -44,8 +44,8 @@ struct Args {
     /// Ask for blocks of N bytes instead of 512 (RFC 2348: 8 to 65464).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(8..=65464))]
     blksize: Option<u16>,
-    /// Seconds to wait for an answer before sending the last packet again.
-    #[arg(long, value_name = "SECS", default_value = "1", value_parser = seconds)]
+    /// Seconds to wait for an answer before sending the last packet again (at most a day).
+    #[arg(long, value_name = "SECS", default_value = "1", value_parser = netkit::seconds)]
     timeout: Duration,
     /// How many times to send a packet again before giving up.
     #[arg(long, value_name = "N", default_value_t = 5)]
@@ -78,6 +78,14 @@ fn main() -> ExitCode {
             )),
         },
     };
+    // Where the file goes is checked before we ask for it: a download that cannot be
+    // saved must fail now, not after its last block.
+    if output.is_dir() {
+        usage(format!(
+            "{} is a folder: give -o the name of the file to save",
+            output.display()
+        ));
+    }
 
     // socket(AF_INET, SOCK_DGRAM), bound to any free port: that port is OUR transfer ID,
     // the number the server will send every packet of this transfer to.
@@ -101,12 +109,12 @@ fn main() -> ExitCode {
         Ok(file) => file,
         Err(e) => return netkit::fail("create", temp.display(), &e),
     };
-    // Ctrl-C is a failed download too: take the temporary file away before leaving.
+    // Ctrl-C (or SIGTERM, SIGHUP) is a failed download too: take the temporary file away
+    // before leaving. A closed stdout (`tftp-client ... | head -1`) stops us the same way.
     let cleanup = temp.clone();
-    let _ = ctrlc::set_handler(move || {
-        let _ = fs::remove_file(&cleanup);
-        std::process::exit(130);
-    });
+    let _ = ctrlc::set_handler(move || stop(&cleanup));
+    let cleanup = temp.clone();
+    netkit::when_stdout_closes(move || stop(&cleanup));
 
     // A 64 KiB buffer between us and the disk: one write per 128 blocks of 512, not one each.
     let mut out = BufWriter::with_capacity(64 * 1024, file);
@@ -130,7 +138,7 @@ fn main() -> ExitCode {
         let _ = fs::remove_file(&temp);
         return netkit::fail("rename", output.display(), &e);
     }
-    println!(
+    say!(
         "received {} bytes in {} blocks of {} in {:.3}s, saved to {}",
         got.bytes,
         got.blocks,
@@ -139,6 +147,12 @@ fn main() -> ExitCode {
         output.display()
     );
     ExitCode::SUCCESS
+}
+
+/// Stop an unfinished download: remove its temporary file, exit as Ctrl-C does.
+fn stop(temp: &Path) {
+    let _ = fs::remove_file(temp);
+    std::process::exit(130);
 }
 
 /// What a finished download counted.
@@ -169,7 +183,7 @@ fn download(
         mode: "octet".to_string(),
         options,
     });
-    println!(
+    say!(
         "asking {server} for {:?} (octet{})",
         args.file,
         match args.blksize {
@@ -196,8 +210,9 @@ fn download(
     let mut deadline = Instant::now() + args.timeout;
     let mut timeout_now = args.timeout; // what the socket's read timeout is set to
     let mut interrupted = false; // did a packet that was not the answer come meanwhile?
-    // One byte more than a DATA packet may have, so that a longer one shows up as such.
-    let mut buf = vec![0u8; 4 + requested.max(DEFAULT_BLKSIZE) + 1];
+    // Room for the largest UDP datagram: recv_from cuts a longer datagram to the buffer's
+    // size, so a smaller buffer would hide how long an oversized DATA really was.
+    let mut buf = vec![0u8; 65_536];
 
     loop {
         // Wait for the next datagram until the deadline of the last send. Usually that
@@ -287,17 +302,23 @@ fn download(
         if peer.is_none() {
             peer = Some(from);
             if !matches!(packet, Packet::Error { .. }) {
-                println!("the server answers from {from}: its transfer ID for this download");
+                say!("the server answers from {from}: its transfer ID for this download");
             }
         }
         if args.trace {
-            println!("← {from}  {packet}");
+            say!("← {from}  {packet}");
         }
 
         match packet {
+            // A second OACK means our ACK 0 was lost: ACK it again, without starting the
+            // timer again (a server repeating its OACK for ever must not keep us for ever).
+            Packet::Oack { .. } if received.blocks == 0 && progress.is_some() => {
+                send(socket, &last, from, args.trace, "ACK 0 (again)")?;
+                interrupted = true;
+                continue;
+            }
             // The server accepted some of our options (RFC 2347): it answers with OACK
-            // instead of DATA 1, and waits for ACK 0. A second OACK means our ACK 0 was
-            // lost: ACK it again.
+            // instead of DATA 1, and waits for ACK 0.
             Packet::Oack { options } if received.blocks == 0 => {
                 let (size, total) = match accepted(&options, requested) {
                     Ok(accepted) => accepted,
@@ -307,13 +328,11 @@ fn download(
                         return Err(format!("receive {from}: bad OACK: {why}"));
                     }
                 };
-                if progress.is_none() {
-                    println!(
-                        "OACK: blksize {size}{}",
-                        total.map_or(String::new(), |t| format!(", tsize {t}"))
-                    );
-                    progress = Some(progress_bar(total));
-                }
+                say!(
+                    "OACK: blksize {size}{}",
+                    total.map_or(String::new(), |t| format!(", tsize {t}"))
+                );
+                progress = Some(progress_bar(total));
                 blksize = size;
                 last = Packet::Ack { block: 0 }.to_bytes();
                 last_shown = "ACK 0".to_string();
@@ -324,7 +343,7 @@ fn download(
                 if received.blocks == 0 && progress.is_none() {
                     // DATA 1 without an OACK: the server ignored our options (RFC 1350
                     // servers do), so the blocks are 512 bytes and the size is unknown.
-                    println!("no OACK: the server ignored the options, blksize {blksize}");
+                    say!("no OACK: the server ignored the options, blksize {blksize}");
                     progress = Some(progress_bar(None));
                 }
                 if data.len() > blksize {
@@ -382,9 +401,11 @@ fn download(
                 continue;
             }
             Packet::Error { code, message } => {
+                // The message is the server's text: escaped, so it stays on our one line.
                 return Err(format!(
-                    "server {from}: error {code} ({}): {message}",
-                    packet::error_name(code)
+                    "server {from}: error {code} ({}): {}",
+                    packet::error_name(code),
+                    escaped(&message)
                 ));
             }
             other => {
@@ -420,7 +441,7 @@ fn send(
     shown: &str,
 ) -> Result<(), String> {
     if trace {
-        println!("→ {to}  {shown}");
+        say!("→ {to}  {shown}");
     }
     socket
         .send_to(bytes, to)
@@ -443,21 +464,21 @@ fn accepted(
 ) -> Result<(usize, Option<u64>), String> {
     for (name, _) in options {
         if !name.eq_ignore_ascii_case("blksize") && !name.eq_ignore_ascii_case("tsize") {
-            return Err(format!("option {name:?} was not asked for"));
+            return Err(format!("option {} was not asked for", quoted(name)));
         }
     }
     let blksize = match packet::option(options, "blksize") {
         None => DEFAULT_BLKSIZE,
         Some(value) => match value.parse::<usize>() {
             Ok(n) if (MIN_BLKSIZE..=requested.min(MAX_BLKSIZE)).contains(&n) => n,
-            _ => return Err(format!("blksize {value:?}, asked for {requested}")),
+            _ => return Err(format!("blksize {}, asked for {requested}", quoted(value))),
         },
     };
     let tsize = match packet::option(options, "tsize") {
         None => None,
         Some(value) => match value.parse::<u64>() {
             Ok(n) => Some(n),
-            Err(_) => return Err(format!("tsize {value:?} is not a number")),
+            Err(_) => return Err(format!("tsize {} is not a number", quoted(value))),
         },
     };
     Ok((blksize, tsize))
@@ -524,14 +545,6 @@ fn timed_out(e: &io::Error) -> bool {
         e.kind(),
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
     )
-}
-
-/// `--timeout`: a number of seconds above 0 (`2`, `0.5`).
-fn seconds(text: &str) -> Result<Duration, String> {
-    match text.parse::<f64>().map(Duration::try_from_secs_f64) {
-        Ok(Ok(secs)) if !secs.is_zero() => Ok(secs),
-        _ => Err(format!("{text:?} is not a number of seconds above 0")),
-    }
 }
 
 /// Bad usage that clap could not see: its usage error, exit 2.

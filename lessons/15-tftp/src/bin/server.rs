@@ -6,7 +6,9 @@
 //! blocks one at a time and waits for each ACK, sending the block again when none comes
 //! (`--timeout`), and giving up after `--retries`. Options: blksize and tsize (RFC
 //! 2347-2349). WRQ (upload) is refused with ERROR 4, a missing file with ERROR 1, a name
-//! that would leave the folder (`..`, `/etc/passwd`, a symlink pointing out) with ERROR 2.
+//! that would leave the folder (`..`, `/etc/passwd`, a symlink pointing out) or that is
+//! not a regular file (a folder, a FIFO) with ERROR 2, and a request beyond
+//! `--max-transfers` with ERROR 0 `server busy`.
 //!
 //! Run it:        cargo run -p tftp --bin tftp-server -- --root lessons/15-tftp/sample
 //! Then, in another terminal:
@@ -20,14 +22,16 @@ use std::io::{self, BufReader, Read};
 use std::net::{SocketAddr, UdpSocket};
 use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use netkit::{banner, error_line, fail};
+use netkit::{banner, error_line, escaped, fail, host_port, say};
 use tftp::packet::{
     self, ACCESS_VIOLATION, DEFAULT_BLKSIZE, FILE_NOT_FOUND, ILLEGAL_OPERATION, MAX_BLKSIZE,
-    MIN_BLKSIZE, NOT_DEFINED, Packet, Request, UNKNOWN_TRANSFER_ID,
+    MIN_BLKSIZE, NOT_DEFINED, Packet, Request, UNKNOWN_TRANSFER_ID, quoted,
 };
 
 /// A read-only TFTP server for the files under one folder (RFC 1350, octet mode).
@@ -43,12 +47,17 @@ struct Args {
     /// Port for requests (TFTP's own is 69, which needs root; 0 asks the OS for a free one).
     #[arg(long, default_value_t = 6969)]
     port: u16,
-    /// Seconds to wait for an ACK before sending the block again.
-    #[arg(long, value_name = "SECS", default_value = "1", value_parser = seconds)]
+    /// Seconds to wait for an ACK before sending the block again (at most a day).
+    #[arg(long, value_name = "SECS", default_value = "1", value_parser = netkit::seconds)]
     timeout: Duration,
     /// How many times to send a block again before giving up on the transfer.
     #[arg(long, value_name = "N", default_value_t = 5)]
     retries: u32,
+    /// How many transfers may run at once (a thread and a socket each); more get ERROR 0
+    /// `server busy`.
+    #[arg(long, value_name = "N", default_value_t = 64,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    max_transfers: u16,
 }
 
 /// What every transfer thread needs to know.
@@ -74,11 +83,11 @@ fn main() -> ExitCode {
     // socket(AF_INET, SOCK_DGRAM) + bind(): the port clients send their requests to.
     let socket = match UdpSocket::bind((args.host.as_str(), args.port)) {
         Ok(socket) => socket,
-        Err(e) => return fail("bind", format_args!("{}:{}", args.host, args.port), &e),
+        Err(e) => return fail("bind", host_port(&args.host, args.port), &e),
     };
     let local = match socket.local_addr() {
         Ok(local) => local,
-        Err(e) => return fail("bind", format_args!("{}:{}", args.host, args.port), &e),
+        Err(e) => return fail("bind", host_port(&args.host, args.port), &e),
     };
     if let Err(e) = banner(local) {
         return fail("print", "stdout", &e);
@@ -88,6 +97,8 @@ fn main() -> ExitCode {
         timeout: args.timeout,
         retries: args.retries,
     };
+    // How many transfers are running: each holds a thread and a socket, so there is a cap.
+    let running = Arc::new(AtomicUsize::new(0));
 
     // A request is small (RFC 2347 keeps it within 512 bytes); a longer datagram is cut
     // here, loses its last zero byte, and is refused as malformed.
@@ -103,27 +114,43 @@ fn main() -> ExitCode {
         // Whatever a peer sends, the answer is at most one packet, and then the next
         // request: a bad packet is reported, not the end of the server.
         let (code, why) = match Packet::parse(&buf[..n]) {
-            Ok(Packet::Rrq(request)) => match open_in_root(&root, &request) {
-                Ok((file, size)) => {
-                    println!("{} from {peer}", Packet::Rrq(request.clone()));
+            Ok(Packet::Rrq(request)) => match find_in_root(&root, &request) {
+                Ok(_) if running.load(Ordering::SeqCst) >= usize::from(args.max_transfers) => {
+                    (NOT_DEFINED, "server busy: try again later".to_string())
+                }
+                Ok(path) => {
+                    say!("{} from {peer}", Packet::Rrq(request.clone()));
+                    let name = quoted(&request.filename);
                     let settings = settings.clone();
-                    // A thread per transfer: a slow client doesn't hold up the others.
-                    thread::spawn(move || {
-                        let name = request.filename.clone();
-                        match transfer(&settings, peer, file, size, &request) {
-                            Ok(sent) => println!("sent {name:?} to {peer}: {sent}"),
-                            Err(why) => eprintln!("transfer of {name:?} to {peer}: {why}"),
+                    let slot = Slot::take(&running);
+                    // A thread per transfer: a slow client doesn't hold up the others. The
+                    // file is opened there too: an open can block (a FIFO waits for a
+                    // writer), and this thread must go on taking requests.
+                    let spawned = thread::Builder::new().spawn(move || {
+                        let result = transfer(&settings, peer, &path, &request);
+                        drop(slot); // the transfer is over: its slot is free again
+                        match result {
+                            Ok(sent) => say!("sent {name} to {peer}: {sent}"),
+                            Err(why) => eprintln!("transfer of {name} to {peer}: {why}"),
                         }
                     });
-                    continue;
+                    // No thread (out of memory, or of threads): this request is refused,
+                    // the server goes on. (The closure, and its slot, are dropped.)
+                    match spawned {
+                        Ok(_) => continue,
+                        Err(e) => (
+                            NOT_DEFINED,
+                            format!("no thread for the transfer: {}", netkit::cause(&e)),
+                        ),
+                    }
                 }
-                Err((code, why)) => (code, format!("{:?}: {why}", request.filename)),
+                Err((code, why)) => (code, format!("{}: {why}", quoted(&request.filename))),
             },
             Ok(Packet::Wrq(request)) => (
                 ILLEGAL_OPERATION,
                 format!(
-                    "{:?}: this server is read-only (WRQ refused)",
-                    request.filename
+                    "{}: this server is read-only (WRQ refused)",
+                    quoted(&request.filename)
                 ),
             ),
             // Never answer an ERROR with an ERROR: two programs could bounce them for ever.
@@ -145,9 +172,25 @@ fn main() -> ExitCode {
     }
 }
 
-/// Find the requested file inside the root and open it, or say which ERROR to answer.
-/// Returns the open file and its size.
-fn open_in_root(root: &Path, request: &Request) -> Result<(File, u64), (u16, String)> {
+/// One of the --max-transfers places, held by a transfer's thread; dropping it frees it.
+struct Slot(Arc<AtomicUsize>);
+
+impl Slot {
+    fn take(running: &Arc<AtomicUsize>) -> Slot {
+        running.fetch_add(1, Ordering::SeqCst);
+        Slot(Arc::clone(running))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Find the requested file inside the root, or say which ERROR to answer. Only looks at
+/// names and metadata (nothing here can block on the file): the transfer opens it.
+fn find_in_root(root: &Path, request: &Request) -> Result<PathBuf, (u16, String)> {
     if request.mode != "octet" {
         let why = format!(
             "mode {} is not supported, only octet (with tftp: `mode binary` or -m binary)",
@@ -179,13 +222,25 @@ fn open_in_root(root: &Path, request: &Request) -> Result<(File, u64), (u16, Str
     if !path.starts_with(root) {
         return Err((ACCESS_VIOLATION, "it leads outside the root".into()));
     }
-    let file = File::open(&path).map_err(|e| match e.kind() {
+    // What is it? Only a regular file is sent: opening a FIFO would wait for a writer,
+    // and a device could be endless.
+    match fs::metadata(&path) {
+        Ok(meta) if meta.is_file() => Ok(path),
+        Ok(_) => Err((ACCESS_VIOLATION, "not a regular file".into())),
+        Err(e) => Err((ACCESS_VIOLATION, netkit::cause(&e))),
+    }
+}
+
+/// Open the file found by [`find_in_root`] and check it again (it may have been replaced
+/// since). Returns the open file and its size, or the ERROR to answer.
+fn open_file(path: &Path) -> Result<(File, u64), (u16, String)> {
+    let file = File::open(path).map_err(|e| match e.kind() {
         io::ErrorKind::NotFound => (FILE_NOT_FOUND, "file not found".into()),
         _ => (ACCESS_VIOLATION, netkit::cause(&e)),
     })?;
     match file.metadata() {
         Ok(meta) if meta.is_file() => Ok((file, meta.len())),
-        Ok(_) => Err((FILE_NOT_FOUND, "not a file".into())),
+        Ok(_) => Err((ACCESS_VIOLATION, "not a regular file".into())),
         Err(e) => Err((ACCESS_VIOLATION, netkit::cause(&e))),
     }
 }
@@ -195,15 +250,25 @@ fn open_in_root(root: &Path, request: &Request) -> Result<(File, u64), (u16, Str
 fn transfer(
     settings: &Settings,
     peer: SocketAddr,
-    file: File,
-    size: u64,
+    path: &Path,
     request: &Request,
 ) -> Result<String, String> {
     // A new socket on a port the OS picks: the server's transfer ID. The listening port
     // stays free for the next request, and this socket hears only this transfer.
     let socket = UdpSocket::bind((settings.host.as_str(), 0))
-        .map_err(|e| error_line("bind", format_args!("{}:0", settings.host), &e))?;
+        .map_err(|e| error_line("bind", host_port(&settings.host, 0), &e))?;
     let started = Instant::now();
+    let (file, size) = match open_file(path) {
+        Ok(opened) => opened,
+        Err((code, why)) => {
+            let error = Packet::Error {
+                code,
+                message: format!("{}: {why}", quoted(&request.filename)),
+            };
+            let _ = socket.send_to(&error.to_bytes(), peer);
+            return Err(format!("{why} (ERROR {code})"));
+        }
+    };
 
     // Options (RFC 2347): answer the ones we know with an OACK and wait for ACK 0. A
     // block size we can't give is lowered to ours; nonsense is ignored, as the RFC says.
@@ -240,7 +305,7 @@ fn transfer(
                     message: "the server cannot read the file".into(),
                 };
                 let _ = socket.send_to(&error.to_bytes(), peer);
-                return Err(error_line("read", &request.filename, &e));
+                return Err(error_line("read", quoted(&request.filename), &e));
             }
         };
         let packet = Packet::Data {
@@ -314,8 +379,9 @@ fn lock_step(
                 Ok(Packet::Ack { .. }) => {}
                 Ok(Packet::Error { code, message }) => {
                     return Err(format!(
-                        "the client sent error {code} ({}): {message}",
-                        packet::error_name(code)
+                        "the client sent error {code} ({}): {}",
+                        packet::error_name(code),
+                        escaped(&message)
                     ));
                 }
                 Ok(other) => {
@@ -372,12 +438,4 @@ fn timed_out(e: &io::Error) -> bool {
         e.kind(),
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
     )
-}
-
-/// `--timeout`: a number of seconds above 0 (`2`, `0.5`).
-fn seconds(text: &str) -> Result<Duration, String> {
-    match text.parse::<f64>().map(Duration::try_from_secs_f64) {
-        Ok(Ok(secs)) if !secs.is_zero() => Ok(secs),
-        _ => Err(format!("{text:?} is not a number of seconds above 0")),
-    }
 }

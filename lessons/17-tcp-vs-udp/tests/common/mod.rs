@@ -7,6 +7,10 @@
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, UdpSocket};
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::Duration;
 
 use lesson_runner::{Finished, PATIENCE, Running, connect, read_to_close};
 
@@ -267,4 +271,63 @@ pub fn bad_hellos_are_answered_and_the_receiver_goes_on(receiver: &Running, addr
             .wait_for_stderr(&format!("hello {peer}: {why}\n"), PATIENCE)
             .expect("the receiver reports the bad hello");
     }
+}
+
+/// With the receiver's `--timeout 0.5`: a sender that says nothing, one that trickles a
+/// byte every 100 ms (each read would come in time; the whole hello does not), and one
+/// silent in the TCP part are each dropped, with a line saying so. Runs are served one at
+/// a time, so until then each of them held up everyone else.
+pub fn slow_senders_are_dropped(receiver: &Running, addr: SocketAddr) {
+    // Silent: told why, and closed.
+    let mut silent = connect(addr).expect("connect");
+    let answer = read_to_close(&mut silent).expect("the receiver closes");
+    assert_eq!(
+        String::from_utf8_lossy(&answer),
+        "error no hello within 0.5s\n"
+    );
+    let peer = silent.local_addr().expect("local addr");
+    receiver
+        .wait_for_stderr(&format!("hello {peer}: no hello within 0.5s\n"), PATIENCE)
+        .expect("the receiver reports the silent sender");
+
+    // Trickling: 40 spaces, 100 ms apart (4 s), never a whole line.
+    let trickle = connect(addr).expect("connect");
+    let peer = trickle.local_addr().expect("local addr");
+    let all_sent = Arc::new(AtomicBool::new(false));
+    let sent = Arc::clone(&all_sent);
+    let writer = thread::spawn(move || {
+        let mut trickle = trickle;
+        for _ in 0..40 {
+            if trickle.write_all(b" ").is_err() {
+                return; // the receiver has closed: that's the point
+            }
+            thread::sleep(Duration::from_millis(100));
+        }
+        sent.store(true, Ordering::SeqCst);
+    });
+    receiver
+        .wait_for_stderr(&format!("hello {peer}: no hello within 0.5s\n"), PATIENCE)
+        .expect("the receiver drops the trickling sender");
+    assert!(
+        !all_sent.load(Ordering::SeqCst),
+        "the trickle was over before the receiver gave up on it"
+    );
+    writer.join().expect("trickling thread");
+
+    // Silent after the UDP report: the TCP part gets nothing.
+    let mut conn = connect(addr).expect("connect");
+    conn.write_all(b"hello 3 4\n").expect("hello");
+    assert_eq!(read_line(&mut conn), "ready");
+    let udp = udp_socket();
+    udp.send_to(b"end 3\n", addr).expect("send the end marker");
+    assert_eq!(without_time(&read_line(&mut conn)), "udp 0 0 0 3 0 T");
+    let rest = read_to_close(&mut conn).expect("the receiver closes");
+    assert_eq!(rest, b"", "no TCP report for a run that was dropped");
+    let peer = conn.local_addr().expect("local addr");
+    receiver
+        .wait_for_stderr(
+            &format!("receive {peer}: nothing came over TCP for 0.5s: the run is dropped\n"),
+            PATIENCE,
+        )
+        .expect("the receiver reports the dropped run");
 }
