@@ -9,6 +9,7 @@ the first recv. Here, as in the Rust client, we look instead: recv with MSG_PEEK
 what is waiting in the receive buffer without taking it.
 """
 import argparse
+import select
 import socket
 import sys
 import time
@@ -35,6 +36,11 @@ def main():
 
     # The course: time.sleep(0.1). Instead: wait until all 11 bytes are in the buffer.
     sk.settimeout(args.timeout)
+    # We send nothing: shutdown(SHUT_WR) says so. Once the server closes too, poll reports
+    # a hang-up (POLLHUP), which MSG_PEEK cannot show while bytes are waiting.
+    sk.shutdown(socket.SHUT_WR)
+    hangup = select.poll()
+    hangup.register(sk, 0)
     deadline = time.monotonic() + args.timeout
     while True:
         try:
@@ -52,7 +58,12 @@ def main():
             print("receive %s: only %d of %d bytes arrived within %d s: %r"
                   % (peer, len(waiting), EXPECTED, args.timeout, waiting), file=sys.stderr)
             sys.exit(1)
-        time.sleep(0.001)
+        if hangup.poll(1):  # wait a millisecond, or less if the server closes
+            waiting = sk.recv(EXPECTED, socket.MSG_PEEK)
+            if len(waiting) < EXPECTED:
+                print("receive %s: the server closed after %d of %d bytes: %r"
+                      % (peer, len(waiting), EXPECTED, waiting), file=sys.stderr)
+                sys.exit(1)
 
     ret = sk.recv(2)
     print(len(ret), ret)

@@ -2,10 +2,12 @@
 //! and raw test sockets on either side to pin the bytes. The course's Python programs are
 //! in tests/python.rs.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use lesson_runner::{Finished, PATIENCE, Running, connect, read_to_close};
 
@@ -19,6 +21,49 @@ fn start_server() -> (Running, SocketAddr) {
     let server = Running::start(SERVER, &["--port", "0"]).expect("start server");
     let addr = server.wait_for_banner(PATIENCE).expect("banner");
     (server, addr)
+}
+
+fn server_command() -> Command {
+    let mut command = Command::new(SERVER);
+    command.args(["--port", "0"]);
+    command
+}
+
+/// Run `program` with a stdout that nobody reads any more, as after `| head` has quit:
+/// a pipe whose reading end is closed before the program starts, so its first line
+/// already fails (EPIPE). Returns the exit code and everything on stderr.
+/// (`Running::spawn_head` lets the first chunk through and closes the pipe a moment
+/// later: a client that prints its lines back to back could finish before that.)
+fn run_with_stdout_closed(program: &str, args: &[&str]) -> (Option<i32>, String) {
+    struct KillOnDrop(Child);
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map(KillOnDrop)
+        .expect("start the program");
+    drop(child.0.stdout.take()); // the reader is gone
+    let mut stderr = child.0.stderr.take().expect("stderr is piped");
+    let (text_tx, text_rx) = mpsc::channel();
+    thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        let _ = text_tx.send(text);
+    });
+    // stderr closes when the program ends.
+    let text = text_rx
+        .recv_timeout(PATIENCE)
+        .expect("the program ends when its stdout is closed");
+    let status = child.0.wait().expect("exit status");
+    (status.code(), text)
 }
 
 /// Run the Rust client against `addr` until it ends.
@@ -136,9 +181,15 @@ fn a_server_that_closes_before_sending_is_one_line_and_exit_1() {
 
 #[test]
 fn a_server_that_sends_only_part_is_one_line_after_the_timeout() {
-    // peek cannot see a close while bytes are waiting, so this ends at the deadline.
-    let addr = raw_server(|conn| conn.write_all(b"hello,").expect("write"));
+    // `hello,`, then silence with the connection open (until the test is over): the
+    // rest could still come, so this ends at the deadline.
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let addr = raw_server(move |conn| {
+        conn.write_all(b"hello,").expect("write");
+        let _ = done_rx.recv_timeout(PATIENCE);
+    });
     let done = run_client(addr, &["--timeout", "1"]);
+    drop(done_tx);
     assert_exit(
         &done,
         1,
@@ -148,8 +199,29 @@ fn a_server_that_sends_only_part_is_one_line_after_the_timeout() {
 }
 
 #[test]
+fn a_server_that_sends_he_and_closes_is_noticed_at_once() {
+    // Step 1: the server sends `he` and closes. Step 2: the client, with a whole minute
+    // of --timeout, must say at once that the server closed after 2 bytes, not wait out
+    // the minute: peek alone cannot see that close, poll's hang-up can.
+    let addr = raw_server(|conn| conn.write_all(b"he").expect("write"));
+    let started = Instant::now();
+    let port = addr.port().to_string();
+    let done = Running::start(CLIENT, &["--port", &port, "--timeout", "60"])
+        .expect("start client")
+        .finish(Duration::from_secs(5))
+        .expect("the client ends well before its 60 s timeout");
+    assert_exit(
+        &done,
+        1,
+        "",
+        &format!("receive {addr}: the server closed after 2 of 11 bytes: b'he'\n"),
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
 fn a_silent_server_is_one_line_after_the_timeout() {
-    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let (done_tx, done_rx) = mpsc::channel::<()>();
     // Keep the connection open, silent, until the test is over.
     let addr = raw_server(move |_conn| {
         let _ = done_rx.recv_timeout(PATIENCE);
@@ -185,6 +257,85 @@ fn a_timeout_of_zero_is_a_usage_error() {
         .finish(PATIENCE)
         .expect("client ends");
     assert_eq!(done.code(), 2, "{done:?}");
+}
+
+#[test]
+fn huge_and_infinite_timeouts_are_usage_errors_not_a_panic() {
+    // 18446744073709551615 s once overflowed `Instant + Duration`: a panic.
+    for huge in ["18446744073709551615", "1e19", "inf", "86401"] {
+        let done = Running::start(CLIENT, &["--timeout", huge])
+            .expect("start client")
+            .finish(PATIENCE)
+            .expect("client ends");
+        assert_eq!(done.code(), 2, "--timeout {huge}: {done:?}");
+        assert!(
+            done.stderr.contains("at most"),
+            "--timeout {huge}: {}",
+            done.stderr
+        );
+    }
+}
+
+#[test]
+fn an_unknown_host_is_a_resolve_error_not_a_connect_error() {
+    let done = Running::start(CLIENT, &["--host", "no-such-host.invalid"])
+        .expect("start client")
+        .finish(PATIENCE)
+        .expect("client ends");
+    assert_eq!(done.code(), 1, "{done:?}");
+    assert!(
+        done.stderr.starts_with("resolve no-such-host.invalid: "),
+        "{}",
+        done.stderr
+    );
+}
+
+#[test]
+fn an_ipv6_address_is_written_with_brackets() {
+    // Whatever happens at [::1] on this machine (refused, or no IPv6 at all), the line
+    // must show the port apart from the address.
+    let refused = lesson_runner::refused_port().expect("hold a port");
+    let port = refused.addr.port().to_string();
+    let done = Running::start(CLIENT, &["--host", "::1", "--port", &port])
+        .expect("start client")
+        .finish(PATIENCE)
+        .expect("client ends");
+    assert_eq!(done.code(), 1, "{done:?}");
+    assert!(
+        done.stderr.starts_with(&format!("connect [::1]:{port}: ")),
+        "{}",
+        done.stderr
+    );
+}
+
+#[test]
+fn the_server_goes_on_serving_when_its_stdout_is_closed() {
+    // As `sticky-packet-server --port 0 | head -1`: after the banner nobody reads the
+    // server's stdout. Its line about the first client closes the pipe; the next lines
+    // find it closed. It must go on serving (those lines are lost), not panic.
+    let mut server = Running::spawn_head(server_command(), 1).expect("start server");
+    let addr = server.wait_for_banner(PATIENCE).expect("banner");
+    for client in 1..=3 {
+        let done = run_client(addr, &[]);
+        assert_exit(&done, 0, OUTPUT, "");
+        assert!(
+            server.try_status().expect("status").is_none(),
+            "the server ended after client {client}: {}",
+            server.stderr()
+        );
+    }
+    assert!(!server.stderr().contains("panicked"), "{}", server.stderr());
+}
+
+#[test]
+fn a_closed_stdout_stops_the_client_as_ctrl_c_would() {
+    // As `sticky-packet-client | head -n 0`: its first line meets a closed stdout. It
+    // stops quietly with Ctrl-C's status (130): no panic (101), no backtrace.
+    let (_server, addr) = start_server();
+    let port = addr.port().to_string();
+    let (code, stderr) = run_with_stdout_closed(CLIENT, &["--port", &port]);
+    assert_eq!(code, Some(130), "stderr: {stderr}");
+    assert_eq!(stderr, "");
 }
 
 #[test]

@@ -3,7 +3,8 @@ then that many bytes; print each message on its own line.
 
 Run it:  python3 lessons/10-struct-framing/python/struct_framing_client.py
 With a server: cargo run -p struct-framing --bin struct-framing-server   (first)
-Same options, output and error lines as the Rust lesson (--host, --port, --max-frame).
+Same output and error lines for bad frames as the Rust lesson (--host, --port, --max-frame;
+not the Rust client's --timeout).
 
 The course reads with sk.recv(4) and sk.recv(num). recv(n) returns what has arrived, up
 to n bytes, so for a big message (or an unlucky moment) it returns less than asked.

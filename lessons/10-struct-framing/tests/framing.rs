@@ -2,10 +2,12 @@
 //! client on a port the OS picks, and raw test sockets that send exactly the bytes of each
 //! bad frame. The course's Python sender and receiver are in tests/python.rs.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use lesson_runner::{Finished, PATIENCE, Running, connect, read_to_close};
 
@@ -51,6 +53,59 @@ fn raw_server(bytes: Vec<u8>) -> SocketAddr {
         }
     });
     addr
+}
+
+/// A raw test server: accept one client, send exactly `bytes`, then say nothing more,
+/// with the connection open, until the returned sender is dropped.
+fn raw_server_then_silent(bytes: Vec<u8>) -> (SocketAddr, mpsc::Sender<()>) {
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind test listener");
+    let addr = listener.local_addr().expect("local addr");
+    thread::spawn(move || {
+        if let Ok((mut conn, _)) = listener.accept() {
+            conn.set_write_timeout(Some(PATIENCE)).expect("timeout");
+            let _ = conn.write_all(&bytes);
+            let _ = done_rx.recv_timeout(PATIENCE);
+        }
+    });
+    (addr, done_tx)
+}
+
+/// Run `program` with a stdout that nobody reads any more, as after `| head` has quit:
+/// a pipe whose reading end is closed before the program starts, so its first line
+/// already fails (EPIPE). Returns the exit code and everything on stderr.
+/// (`Running::spawn_head` lets the first chunk through and closes the pipe a moment
+/// later: a client that prints its lines back to back could finish before that.)
+fn run_with_stdout_closed(program: &str, args: &[&str]) -> (Option<i32>, String) {
+    struct KillOnDrop(Child);
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map(KillOnDrop)
+        .expect("start the program");
+    drop(child.0.stdout.take()); // the reader is gone
+    let mut stderr = child.0.stderr.take().expect("stderr is piped");
+    let (text_tx, text_rx) = mpsc::channel();
+    thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        let _ = text_tx.send(text);
+    });
+    // stderr closes when the program ends.
+    let text = text_rx
+        .recv_timeout(PATIENCE)
+        .expect("the program ends when its stdout is closed");
+    let status = child.0.wait().expect("exit status");
+    (status.code(), text)
 }
 
 /// One frame as the course packs it: struct.pack('<i', len(msg)) + msg.
@@ -233,6 +288,169 @@ fn the_largest_length_a_header_can_say_is_refused_at_once() {
         "",
         &format!("receive {addr}: frame header: length 2147483647 is over --max-frame 1048576\n"),
     );
+}
+
+#[test]
+fn a_header_promising_2_gib_then_nothing_costs_no_memory() {
+    // Step 1: the header says 2147483647 bytes (allowed by --max-frame); step 2: the
+    // server closes. The client must say so at once, having reserved nothing: it runs
+    // under a 1 GiB address-space limit (ulimit -v), so a buffer of the promised size
+    // would fail to allocate (and abort the program) before one body byte came.
+    let addr = raw_server(i32::MAX.to_le_bytes().to_vec());
+    let port = addr.port().to_string();
+    let mut limited = Command::new("sh");
+    limited.args(["-c", "ulimit -v 1048576 && exec \"$0\" \"$@\"", CLIENT]);
+    limited.args(["--port", &port, "--max-frame", "2147483647"]);
+    let started = Instant::now();
+    let done = Running::spawn(limited)
+        .expect("start client")
+        .finish(Duration::from_secs(5))
+        .expect("the client ends at once");
+    assert_exit(
+        &done,
+        1,
+        "",
+        &format!("receive {addr}: stream ended after 0 of 2147483647 body bytes\n"),
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn max_frame_is_at_most_what_a_header_can_say() {
+    // A 4-byte signed length says at most 2147483647: a larger --max-frame is a typo.
+    for huge in ["2147483648", "3000000000", "18446744073709551616"] {
+        let done = Running::start(CLIENT, &["--max-frame", huge])
+            .expect("start client")
+            .finish(PATIENCE)
+            .expect("client ends");
+        assert_eq!(done.code(), 2, "--max-frame {huge}: {done:?}");
+    }
+}
+
+#[test]
+fn a_silent_server_is_one_line_after_the_timeout() {
+    let (addr, done_tx) = raw_server_then_silent(frame(b"ok"));
+    let done = start_client(addr, &["--timeout", "1"])
+        .finish(PATIENCE)
+        .expect("client ends");
+    drop(done_tx);
+    assert_exit(
+        &done,
+        1,
+        "ok\n",
+        &format!("receive {addr}: no frame header within 1 s (--timeout)\n"),
+    );
+}
+
+#[test]
+fn a_server_silent_inside_a_body_is_one_line_after_the_timeout() {
+    let mut bytes = 10i32.to_le_bytes().to_vec();
+    bytes.extend_from_slice(b"abc");
+    let (addr, done_tx) = raw_server_then_silent(bytes);
+    let done = start_client(addr, &["--timeout", "1"])
+        .finish(PATIENCE)
+        .expect("client ends");
+    drop(done_tx);
+    assert_exit(
+        &done,
+        1,
+        "",
+        &format!("receive {addr}: 3 of 10 body bytes, then nothing within 1 s (--timeout)\n"),
+    );
+}
+
+#[test]
+fn huge_and_infinite_timeouts_are_usage_errors() {
+    for huge in ["18446744073709551615", "1e19", "inf", "0"] {
+        let done = Running::start(CLIENT, &["--timeout", huge])
+            .expect("start client")
+            .finish(PATIENCE)
+            .expect("client ends");
+        assert_eq!(done.code(), 2, "--timeout {huge}: {done:?}");
+    }
+    let done = Running::start(CLIENT, &["--timeout", "inf"])
+        .expect("start client")
+        .finish(PATIENCE)
+        .expect("client ends");
+    assert!(done.stderr.contains("at most"), "{}", done.stderr);
+}
+
+#[test]
+fn control_characters_from_the_server_are_shown_escaped() {
+    // A message that tries to colour the terminal and to start a line of its own.
+    let forged = "legal connection from 127.0.0.1:1: upload";
+    let message = format!("red\x1b[31m\n{forged}");
+    let (_, done) = client_reading(frame(message.as_bytes()), &[]);
+    assert_exit(&done, 0, &format!("red\\x1b[31m\\n{forged}\n"), "");
+    assert!(
+        done.stdout.lines().all(|line| line != forged),
+        "{}",
+        done.stdout
+    );
+}
+
+#[test]
+fn an_unknown_host_is_a_resolve_error_not_a_connect_error() {
+    let done = Running::start(CLIENT, &["--host", "no-such-host.invalid"])
+        .expect("start client")
+        .finish(PATIENCE)
+        .expect("client ends");
+    assert_eq!(done.code(), 1, "{done:?}");
+    assert!(
+        done.stderr.starts_with("resolve no-such-host.invalid: "),
+        "{}",
+        done.stderr
+    );
+}
+
+#[test]
+fn an_ipv6_address_is_written_with_brackets() {
+    let refused = lesson_runner::refused_port().expect("hold a port");
+    let port = refused.addr.port().to_string();
+    let done = Running::start(CLIENT, &["--host", "::1", "--port", &port])
+        .expect("start client")
+        .finish(PATIENCE)
+        .expect("client ends");
+    assert_eq!(done.code(), 1, "{done:?}");
+    assert!(
+        done.stderr.starts_with(&format!("connect [::1]:{port}: ")),
+        "{}",
+        done.stderr
+    );
+}
+
+#[test]
+fn a_closed_stdout_stops_the_client_as_ctrl_c_would() {
+    // As `struct-framing-client | head -n 0`: no panic, no error line, Ctrl-C's 130.
+    let (mut server, addr) = start_server();
+    server.write_stdin(CONVERSATION).expect("type into server");
+    server.close_stdin();
+    let port = addr.port().to_string();
+    let (code, stderr) = run_with_stdout_closed(CLIENT, &["--port", &port]);
+    assert_eq!(code, Some(130), "stderr: {stderr}");
+    assert_eq!(stderr, "");
+}
+
+#[test]
+fn the_server_goes_on_when_its_stdout_is_closed() {
+    // As `struct-framing-server --port 0 | head -1`: after the banner nobody reads its
+    // stdout. It must still send every frame and end as usual (exit 0), not panic on
+    // its `client ... connected` or `sent ...` line.
+    let mut command = Command::new(SERVER);
+    command.args(["--port", "0"]);
+    let mut server = Running::spawn_head(command, 1).expect("start server");
+    let addr = server.wait_for_banner(PATIENCE).expect("banner");
+    let client = start_client(addr, &[]);
+    // The first frame reaches the client after the server's `connected` line closed the
+    // pipe; the server's last line (`sent ...`) comes after end of input.
+    server.write_stdin("hello\n").expect("type into server");
+    client
+        .wait_for_stdout("hello\n", PATIENCE)
+        .expect("the first line arrives");
+    let (server, client) = feed(server, client, b"world\n");
+    assert_exit(&client, 0, "hello\nworld\n", "");
+    assert_eq!(server.code(), 0, "{}", server.stderr);
+    assert!(!server.stderr.contains("panicked"), "{}", server.stderr);
 }
 
 #[test]

@@ -5,6 +5,7 @@ mod common;
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
 
 use common::*;
 use lesson_runner::{PATIENCE, Running, read_to_close};
@@ -131,4 +132,85 @@ fn a_missing_option_value_is_a_usage_error() {
         .finish(PATIENCE)
         .expect("client ends");
     assert_eq!(done.code(), 2, "{}", done.stderr);
+}
+
+#[test]
+fn a_server_that_never_sends_the_challenge_is_one_line_after_the_timeout() {
+    // Step 1: the test server accepts and says nothing. Step 2: the client gives up
+    // after its --timeout and names the stage.
+    let (listener, addr) = listener();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        if let Ok((_conn, _)) = listener.accept() {
+            let _ = done_rx.recv_timeout(PATIENCE); // silent, connection open
+        }
+    });
+    let done = start_client(addr, &["--key", "k", "--timeout", "1"], None)
+        .finish(Duration::from_secs(5))
+        .expect("the client gives up after 1 s");
+    drop(done_tx);
+    assert_eq!(done.code(), 1, "{}", done.stderr);
+    assert_eq!(
+        done.stderr,
+        format!("receive challenge from {addr}: no challenge within 1 s (--timeout)\n")
+    );
+    assert_eq!(done.stdout, "");
+}
+
+#[test]
+fn huge_and_infinite_timeouts_are_usage_errors() {
+    for huge in ["18446744073709551615", "1e19", "inf"] {
+        let done = start(CLIENT, &["--timeout", huge], None)
+            .finish(PATIENCE)
+            .expect("client ends");
+        assert_eq!(done.code(), 2, "--timeout {huge}: {}", done.stderr);
+        assert!(done.stderr.contains("at most"), "{}", done.stderr);
+    }
+}
+
+#[test]
+fn an_unknown_host_is_a_resolve_error_not_a_connect_error() {
+    let done = start(
+        CLIENT,
+        &["--host", "no-such-host.invalid", "--key", "k"],
+        None,
+    )
+    .finish(PATIENCE)
+    .expect("client ends");
+    assert_eq!(done.code(), 1, "{}", done.stderr);
+    assert!(
+        done.stderr.starts_with("resolve no-such-host.invalid: "),
+        "{}",
+        done.stderr
+    );
+}
+
+#[test]
+fn an_ipv6_address_is_written_with_brackets() {
+    let refused = lesson_runner::refused_port().expect("hold a port");
+    let port = refused.addr.port().to_string();
+    let done = start(
+        CLIENT,
+        &["--host", "::1", "--port", &port, "--key", "k"],
+        None,
+    )
+    .finish(PATIENCE)
+    .expect("client ends");
+    assert_eq!(done.code(), 1, "{}", done.stderr);
+    assert!(
+        done.stderr.starts_with(&format!("connect [::1]:{port}: ")),
+        "{}",
+        done.stderr
+    );
+}
+
+#[test]
+fn a_closed_stdout_stops_the_client_as_ctrl_c_would() {
+    // As `hmac-auth-client | head -n 0`: its `challenge:` line meets a closed stdout. It
+    // stops quietly with Ctrl-C's status (130): no panic (101), no backtrace.
+    let (_server, addr) = server(&["--key", "secret"], None);
+    let port = addr.port().to_string();
+    let (code, stderr) = run_with_stdout_closed(CLIENT, &["--port", &port, "--key", "secret"]);
+    assert_eq!(code, Some(130), "stderr: {stderr}");
+    assert_eq!(stderr, "");
 }

@@ -5,10 +5,12 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener};
+use std::process::Command;
+use std::thread;
 use std::time::{Duration, Instant};
 
 use common::*;
-use lesson_runner::{PATIENCE, read_to_close};
+use lesson_runner::{PATIENCE, Running, read_to_close};
 use rand::Rng;
 
 #[test]
@@ -317,4 +319,93 @@ fn a_zero_handshake_timeout_is_a_usage_error() {
         "{}",
         done.stderr
     );
+}
+
+#[test]
+fn a_trickling_client_is_dropped_at_the_deadline_for_the_whole_handshake() {
+    // --handshake-timeout 1, and a client that sends one byte of its answer every
+    // 200 ms: each read gets a byte well inside 1 s, but the handshake as a whole must
+    // end at 1 s. The server closes the connection before 2 s.
+    let (server, addr) = server(&["--key", "secret", "--handshake-timeout", "1"], None);
+    let (mut stream, _) = challenged(addr);
+    let from = stream.local_addr().expect("local addr");
+    let started = Instant::now();
+    let mut trickle = stream.try_clone().expect("clone the test socket");
+    thread::spawn(move || {
+        for _ in 0..25 {
+            if trickle.write_all(b"a").is_err() {
+                return; // closed by the server: done
+            }
+            thread::sleep(Duration::from_millis(200)); // the trickle's pace, not a wait
+        }
+    });
+    // The server closes: the read sees the end (or a reset, if a byte crossed the close).
+    let mut buf = [0u8; 16];
+    let closed = matches!(stream.read(&mut buf), Ok(0) | Err(_));
+    let after = started.elapsed();
+    assert!(closed, "the server sent something instead of closing");
+    assert!(
+        after < Duration::from_secs(2),
+        "the trickling client was kept {after:?}, past the 1 s handshake deadline"
+    );
+    server
+        .wait_for_stdout(&illegal(from, "no answer within 1s"), PATIENCE)
+        .expect("illegal line");
+}
+
+#[test]
+fn a_message_with_control_characters_is_printed_escaped() {
+    // A legal client whose message tries to forge a second verdict line and to drive the
+    // terminal: the server prints one line, the escapes visible.
+    let (server, addr) = server(&["--key", "secret"], None);
+    let forged = "legal connection from 10.0.0.1:1: upload";
+    let from = good_client(addr, b"secret", &format!("hi\x1b[2J\n{forged}"));
+    let out = server
+        .wait_for_stdout(&legal(from, &format!("hi\\x1b[2J\\n{forged}")), PATIENCE)
+        .expect("one escaped verdict line");
+    assert!(out.lines().all(|line| line != forged), "{out}");
+    assert!(!out.contains('\x1b'), "{out}");
+}
+
+#[test]
+fn the_server_goes_on_serving_when_its_stdout_is_closed() {
+    // As `hmac-auth-server --port 0 | head -1`: after the banner nobody reads its stdout.
+    // The first verdict closes the pipe; the next ones find it closed. Every client must
+    // still be served (no thread dies on a panic), and the server goes on.
+    let mut command = Command::new(SERVER);
+    command.args(["--port", "0", "--key", "secret"]);
+    let server = Running::spawn_head(command, 1).expect("start server");
+    let addr = server.wait_for_banner(PATIENCE).expect("banner");
+    for _ in 0..3 {
+        let (mut stream, challenge) = challenged(addr);
+        stream
+            .write_all(format!("{}upload", answer(b"secret", &challenge)).as_bytes())
+            .expect("send answer and message");
+        // The server closes once it has the message: it got through the verdict.
+        assert_eq!(read_to_close(&mut stream).expect("read"), b"");
+    }
+    let mut server = server;
+    assert!(
+        server.try_status().expect("status").is_none(),
+        "the server ended"
+    );
+    server.interrupt().expect("Ctrl-C");
+    let done = server.finish(PATIENCE).expect("server ends");
+    assert!(!done.stderr.contains("panicked"), "{}", done.stderr);
+}
+
+#[test]
+fn huge_and_infinite_handshake_timeouts_are_usage_errors() {
+    for huge in ["18446744073709551615", "1e19", "inf"] {
+        let done = start(SERVER, &["--port", "0", "--handshake-timeout", huge], None)
+            .finish(PATIENCE)
+            .expect("server ends");
+        assert_eq!(
+            done.code(),
+            2,
+            "--handshake-timeout {huge}: {}",
+            done.stderr
+        );
+        assert!(done.stderr.contains("at most"), "{}", done.stderr);
+    }
 }

@@ -1,11 +1,12 @@
 //! threaded-server and threaded-client as a student runs them: real processes, real
 //! sockets. The course's Python programs on the other side are in tests/python.rs.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::{Arc, Barrier};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Barrier, mpsc};
 use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use lesson_runner::{PATIENCE, Running, connect, read_at_least, read_to_close};
 
@@ -22,6 +23,58 @@ fn server(extra: &[&str]) -> (Running, SocketAddr) {
     let run = Running::start(SERVER, &args).expect("start threaded-server");
     let addr = run.wait_for_banner(PATIENCE).expect("server banner");
     (run, addr)
+}
+
+/// A raw test server: accept one client, send `bytes`, then say nothing more, with the
+/// connection open, until the returned sender is dropped.
+fn silent_after(bytes: &'static [u8]) -> (SocketAddr, mpsc::Sender<()>) {
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind test listener");
+    let addr = listener.local_addr().expect("local addr");
+    thread::spawn(move || {
+        if let Ok((mut conn, _)) = listener.accept() {
+            let _ = conn.write_all(bytes);
+            let _ = done_rx.recv_timeout(PATIENCE);
+        }
+    });
+    (addr, done_tx)
+}
+
+/// Run `program` with a stdout that nobody reads any more, as after `| head` has quit:
+/// a pipe whose reading end is closed before the program starts, so its first line
+/// already fails (EPIPE). Returns the exit code and everything on stderr.
+/// (`Running::spawn_head` lets the first chunk through and closes the pipe a moment
+/// later: a client that prints its lines back to back could finish before that.)
+fn run_with_stdout_closed(program: &str, args: &[&str]) -> (Option<i32>, String) {
+    struct KillOnDrop(Child);
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map(KillOnDrop)
+        .expect("start the program");
+    drop(child.0.stdout.take()); // the reader is gone
+    let mut stderr = child.0.stderr.take().expect("stderr is piped");
+    let (text_tx, text_rx) = mpsc::channel();
+    thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        let _ = text_tx.send(text);
+    });
+    // stderr closes when the program ends.
+    let text = text_rx
+        .recv_timeout(PATIENCE)
+        .expect("the program ends when its stdout is closed");
+    let status = child.0.wait().expect("exit status");
+    (status.code(), text)
 }
 
 /// Read until `want.len()` bytes have come (or the peer closed) and compare.
@@ -368,5 +421,175 @@ fn the_client_reports_a_server_that_hangs_up_mid_conversation() {
     assert_eq!(
         done.stderr,
         format!("receive {addr}: the server closed the connection\n")
+    );
+}
+
+#[test]
+fn an_idle_client_is_dropped_and_its_slot_freed() {
+    // --max-clients 1 --idle-timeout 1. Step 1: a client takes the one slot and says
+    // nothing. Step 2: meanwhile a second one is told `server busy`. Step 3: the server
+    // drops the idle one after about 1 s (well before 2 s). Step 4: the slot is free
+    // again: a new client is welcomed.
+    let (run, addr) = server(&[
+        "--work-ms",
+        "0",
+        "--max-clients",
+        "1",
+        "--idle-timeout",
+        "1",
+    ]);
+    let mut idle = connect(addr).expect("connect");
+    let idle_addr = idle.local_addr().expect("local addr");
+    expect(&mut idle, b"Welcome");
+    let started = Instant::now();
+    let mut busy = connect(addr).expect("second connects");
+    assert_eq!(read_to_close(&mut busy).expect("busy"), b"server busy\n");
+
+    assert_eq!(read_to_close(&mut idle).expect("dropped"), b"");
+    let after = started.elapsed();
+    assert!(
+        after < Duration::from_secs(2),
+        "the idle client was kept {after:?} under --idle-timeout 1"
+    );
+    run.wait_for_stdout(
+        &format!(
+            "client {idle_addr} idle for 1 s: dropped\nclient {idle_addr} disconnected (0 connected)\n"
+        ),
+        PATIENCE,
+    )
+    .expect("drop logged");
+    converse(addr, &["Alice"]);
+}
+
+#[test]
+fn the_client_gives_up_on_a_server_silent_after_welcome() {
+    let (addr, done_tx) = silent_after(b"Welcome");
+    let done = Running::start(
+        CLIENT,
+        &["--port", &addr.port().to_string(), "--timeout", "1"],
+    )
+    .expect("start client")
+    .finish(Duration::from_secs(5))
+    .expect("the client gives up after 1 s");
+    drop(done_tx);
+    assert_eq!(done.code(), 1, "{}", done.stderr);
+    assert_eq!(done.stdout, "Welcome\n");
+    assert_eq!(
+        done.stderr,
+        format!("receive {addr}: no reply to Alice within 1 s (--timeout)\n")
+    );
+}
+
+#[test]
+fn the_client_gives_up_on_a_server_that_never_welcomes() {
+    let (addr, done_tx) = silent_after(b"");
+    let done = Running::start(
+        CLIENT,
+        &["--port", &addr.port().to_string(), "--timeout", "1"],
+    )
+    .expect("start client")
+    .finish(Duration::from_secs(5))
+    .expect("the client gives up after 1 s");
+    drop(done_tx);
+    assert_eq!(done.code(), 1, "{}", done.stderr);
+    assert_eq!(
+        done.stderr,
+        format!("receive {addr}: no welcome within 1 s (--timeout)\n")
+    );
+}
+
+#[test]
+fn the_client_shows_control_characters_from_the_server_escaped() {
+    // A welcome that tries to colour the terminal and to print a line of its own; then
+    // the test server closes (its sender is dropped at once).
+    let forged = "Hello, Alice!";
+    let (addr, done_tx) = silent_after(b"Welcome\x1b[31m\nHello, Alice!");
+    drop(done_tx);
+    let done = Running::start(CLIENT, &["--port", &addr.port().to_string()])
+        .expect("start client")
+        .finish(PATIENCE)
+        .expect("client ends");
+    assert_eq!(done.stdout, "Welcome\\x1b[31m\\nHello, Alice!\n");
+    assert!(
+        done.stdout.lines().all(|line| line != forged),
+        "{}",
+        done.stdout
+    );
+}
+
+#[test]
+fn the_server_goes_on_serving_when_its_stdout_is_closed() {
+    // As `threaded-server --port 0 | head -1`: after the banner nobody reads its stdout.
+    // Its line about the first client closes the pipe; the next lines find it closed.
+    let mut command = Command::new(SERVER);
+    command.args(["--port", "0", "--work-ms", "0"]);
+    let mut run = Running::spawn_head(command, 1).expect("start server");
+    let addr = run.wait_for_banner(PATIENCE).expect("banner");
+    for _ in 0..3 {
+        converse(addr, &["Alice", "Bob"]);
+    }
+    assert!(
+        run.try_status().expect("status").is_none(),
+        "the server ended"
+    );
+    run.interrupt().expect("Ctrl-C");
+    let done = run.finish(PATIENCE).expect("server ends");
+    assert!(!done.stderr.contains("panicked"), "{}", done.stderr);
+}
+
+#[test]
+fn a_closed_stdout_stops_the_client_as_ctrl_c_would() {
+    let (_run, addr) = server(&["--work-ms", "0"]);
+    let port = addr.port().to_string();
+    let (code, stderr) = run_with_stdout_closed(CLIENT, &["--port", &port]);
+    assert_eq!(code, Some(130), "stderr: {stderr}");
+    assert_eq!(stderr, "");
+}
+
+#[test]
+fn huge_durations_are_usage_errors() {
+    for (program, args) in [
+        (SERVER, ["--idle-timeout", "inf"]),
+        (SERVER, ["--idle-timeout", "18446744073709551615"]),
+        (SERVER, ["--work-ms", "18446744073709551615"]),
+        (CLIENT, ["--timeout", "inf"]),
+        (CLIENT, ["--timeout", "1e19"]),
+    ] {
+        let done = Running::start(program, &args)
+            .expect("start")
+            .finish(PATIENCE)
+            .expect("ends");
+        assert_eq!(done.code(), 2, "{args:?}: {}", done.stderr);
+    }
+    let done = Running::start(CLIENT, &["--timeout", "inf"])
+        .expect("start")
+        .finish(PATIENCE)
+        .expect("ends");
+    assert!(done.stderr.contains("at most"), "{}", done.stderr);
+}
+
+#[test]
+fn the_client_names_resolve_and_writes_ipv6_with_brackets() {
+    let done = Running::start(CLIENT, &["--host", "no-such-host.invalid"])
+        .expect("start client")
+        .finish(PATIENCE)
+        .expect("client ends");
+    assert_eq!(done.code(), 1, "{}", done.stderr);
+    assert!(
+        done.stderr.starts_with("resolve no-such-host.invalid: "),
+        "{}",
+        done.stderr
+    );
+    let refused = lesson_runner::refused_port().expect("hold a port");
+    let port = refused.addr.port().to_string();
+    let done = Running::start(CLIENT, &["--host", "::1", "--port", &port])
+        .expect("start client")
+        .finish(PATIENCE)
+        .expect("client ends");
+    assert_eq!(done.code(), 1, "{}", done.stderr);
+    assert!(
+        done.stderr.starts_with(&format!("connect [::1]:{port}: ")),
+        "{}",
+        done.stderr
     );
 }

@@ -1,9 +1,12 @@
 //! socketserver-server and socketserver-client as real processes, and raw sockets as the
 //! other side where the bytes matter. The course's Python programs are in tests/python.rs.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
 use std::thread;
+use std::time::{Duration, Instant};
 
 use lesson_runner::{PATIENCE, Running, connect, read_at_least, read_to_close};
 
@@ -19,6 +22,66 @@ fn server() -> (Running, SocketAddr) {
     let run = Running::start(SERVER, &["--port", "0"]).expect("start socketserver-server");
     let addr = run.wait_for_banner(PATIENCE).expect("server banner");
     (run, addr)
+}
+
+fn server_with(extra: &[&str]) -> (Running, SocketAddr) {
+    let mut args = vec!["--port", "0"];
+    args.extend_from_slice(extra);
+    let run = Running::start(SERVER, &args).expect("start socketserver-server");
+    let addr = run.wait_for_banner(PATIENCE).expect("server banner");
+    (run, addr)
+}
+
+/// A raw test server: accept one client, send `bytes`, then say nothing more, with the
+/// connection open, until the returned sender is dropped.
+fn silent_after(bytes: &'static [u8]) -> (SocketAddr, mpsc::Sender<()>) {
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind test listener");
+    let addr = listener.local_addr().expect("local addr");
+    thread::spawn(move || {
+        if let Ok((mut conn, _)) = listener.accept() {
+            let _ = conn.write_all(bytes);
+            let _ = done_rx.recv_timeout(PATIENCE);
+        }
+    });
+    (addr, done_tx)
+}
+
+/// Run `program` with a stdout that nobody reads any more, as after `| head` has quit:
+/// a pipe whose reading end is closed before the program starts, so its first line
+/// already fails (EPIPE). Returns the exit code and everything on stderr.
+/// (`Running::spawn_head` lets the first chunk through and closes the pipe a moment
+/// later: a client that prints its lines back to back could finish before that.)
+fn run_with_stdout_closed(program: &str, args: &[&str]) -> (Option<i32>, String) {
+    struct KillOnDrop(Child);
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map(KillOnDrop)
+        .expect("start the program");
+    drop(child.0.stdout.take()); // the reader is gone
+    let mut stderr = child.0.stderr.take().expect("stderr is piped");
+    let (text_tx, text_rx) = mpsc::channel();
+    thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        let _ = text_tx.send(text);
+    });
+    // stderr closes when the program ends.
+    let text = text_rx
+        .recv_timeout(PATIENCE)
+        .expect("the program ends when its stdout is closed");
+    let status = child.0.wait().expect("exit status");
+    (status.code(), text)
 }
 
 fn expect_hello(stream: &mut TcpStream) {
@@ -276,4 +339,195 @@ fn the_client_reports_refusal_and_a_server_that_hangs_up() {
         .expect("client ends");
     assert_eq!(done.code(), 1);
     assert_eq!(done.stderr, format!("connect {addr}: connection refused\n"));
+}
+
+#[test]
+fn an_idle_client_is_closed_after_the_idle_timeout() {
+    // --idle-timeout 1: a client reads its hello and says nothing. The server closes
+    // the connection after about 1 s, well before 2 s, and says why.
+    let (run, addr) = server_with(&["--idle-timeout", "1"]);
+    let mut idle = connect(addr).expect("connect");
+    let me = idle.local_addr().expect("local addr");
+    expect_hello(&mut idle);
+    let started = Instant::now();
+    assert_eq!(read_to_close(&mut idle).expect("closed by the server"), b"");
+    let after = started.elapsed();
+    assert!(
+        after < Duration::from_secs(2),
+        "the idle client was kept {after:?} under --idle-timeout 1"
+    );
+    run.wait_for_stdout(
+        &format!("client {me} said nothing for 1 s: closed\n"),
+        PATIENCE,
+    )
+    .expect("the close is logged");
+}
+
+#[test]
+fn max_clients_closes_one_too_many_and_frees_the_slot_when_a_client_goes() {
+    let (run, addr) = server_with(&["--max-clients", "1"]);
+    let mut first = connect(addr).expect("connect");
+    expect_hello(&mut first);
+    // One too many: closed at once, without a hello, and reported on stderr.
+    let mut second = connect(addr).expect("connect");
+    let second_addr = second.local_addr().expect("local addr");
+    assert_eq!(read_to_close(&mut second).expect("closed"), b"");
+    run.wait_for_stderr(
+        &format!("refused {second_addr}: 1 clients connected, the most this server takes\n"),
+        PATIENCE,
+    )
+    .expect("refusal logged");
+    // The first one leaves; then there is room again.
+    answer_and_close(first, 1);
+    run.wait_for_stdout("closed the connection\n", PATIENCE)
+        .expect("first gone");
+    let mut third = connect(addr).expect("connect");
+    expect_hello(&mut third);
+}
+
+#[test]
+fn what_a_client_sends_is_printed_escaped() {
+    // A client that tries to forge a line of the server's log and to drive the terminal.
+    let (run, addr) = server();
+    let mut stream = connect(addr).expect("connect");
+    let me = stream.local_addr().expect("local addr");
+    let forged = "received from 10.0.0.1:1: byebye";
+    expect_hello(&mut stream);
+    stream
+        .write_all(format!("byebye\x1b[31m\n{forged}").as_bytes())
+        .expect("send");
+    expect_hello(&mut stream);
+    drop(stream);
+    let log = run
+        .wait_for_stdout(&format!("client {me} closed"), PATIENCE)
+        .expect("close logged");
+    assert!(
+        log.contains(&format!("received from {me}: byebye\\x1b[31m\\n{forged}\n")),
+        "{log}"
+    );
+    assert!(log.lines().all(|line| line != forged), "{log}");
+}
+
+#[test]
+fn the_server_goes_on_serving_when_its_stdout_is_closed() {
+    // As `socketserver-server --port 0 | head -1`: after the banner nobody reads its
+    // stdout. The first client's lines close the pipe; the next ones find it closed.
+    // Every client must still get its hellos (no handler thread dies on a panic).
+    let mut command = Command::new(SERVER);
+    command.args(["--port", "0"]);
+    let mut run = Running::spawn_head(command, 1).expect("start server");
+    let addr = run.wait_for_banner(PATIENCE).expect("banner");
+    for _ in 0..3 {
+        let done = Running::start(CLIENT, &["--port", &addr.port().to_string()])
+            .expect("start client")
+            .finish(PATIENCE)
+            .expect("client ends");
+        assert_eq!(done.code(), 0, "{}", done.stderr);
+        assert_eq!(done.stdout, THREE_ROUNDS);
+    }
+    assert!(
+        run.try_status().expect("status").is_none(),
+        "the server ended"
+    );
+    run.interrupt().expect("Ctrl-C");
+    let done = run.finish(PATIENCE).expect("server ends");
+    assert!(!done.stderr.contains("panicked"), "{}", done.stderr);
+}
+
+#[test]
+fn the_client_gives_up_on_a_silent_server() {
+    let (addr, done_tx) = silent_after(b"");
+    let done = Running::start(
+        CLIENT,
+        &["--port", &addr.port().to_string(), "--timeout", "1"],
+    )
+    .expect("start client")
+    .finish(Duration::from_secs(5))
+    .expect("the client gives up after 1 s");
+    drop(done_tx);
+    assert_eq!(done.code(), 1, "{}", done.stderr);
+    assert_eq!(
+        done.stderr,
+        format!("receive {addr}: no hello within 1 s (--timeout)\n")
+    );
+}
+
+#[test]
+fn the_client_shows_control_characters_from_the_server_escaped() {
+    // A hello that tries to print a line of the client's own; then the server closes.
+    let forged = "received: hello";
+    let (addr, done_tx) = silent_after(b"hello\x1b[2J\nreceived: hello");
+    drop(done_tx);
+    let done = Running::start(CLIENT, &["--port", &addr.port().to_string()])
+        .expect("start client")
+        .finish(PATIENCE)
+        .expect("client ends");
+    let first = done.stdout.lines().next().unwrap_or_default();
+    assert_eq!(
+        first, "received: hello\\x1b[2J\\nreceived: hello",
+        "{}",
+        done.stdout
+    );
+    assert!(
+        done.stdout.lines().all(|line| line != forged),
+        "{}",
+        done.stdout
+    );
+}
+
+#[test]
+fn a_closed_stdout_stops_the_client_as_ctrl_c_would() {
+    let (_run, addr) = server();
+    let port = addr.port().to_string();
+    let (code, stderr) = run_with_stdout_closed(CLIENT, &["--port", &port]);
+    assert_eq!(code, Some(130), "stderr: {stderr}");
+    assert_eq!(stderr, "");
+}
+
+#[test]
+fn huge_durations_are_usage_errors() {
+    for (program, args) in [
+        (SERVER, ["--idle-timeout", "inf"]),
+        (SERVER, ["--idle-timeout", "18446744073709551615"]),
+        (SERVER, ["--max-clients", "0"]),
+        (CLIENT, ["--timeout", "inf"]),
+        (CLIENT, ["--timeout", "1e19"]),
+    ] {
+        let done = Running::start(program, &args)
+            .expect("start")
+            .finish(PATIENCE)
+            .expect("ends");
+        assert_eq!(done.code(), 2, "{args:?}: {}", done.stderr);
+    }
+    let done = Running::start(CLIENT, &["--timeout", "inf"])
+        .expect("start")
+        .finish(PATIENCE)
+        .expect("ends");
+    assert!(done.stderr.contains("at most"), "{}", done.stderr);
+}
+
+#[test]
+fn the_client_names_resolve_and_writes_ipv6_with_brackets() {
+    let done = Running::start(CLIENT, &["--host", "no-such-host.invalid"])
+        .expect("start client")
+        .finish(PATIENCE)
+        .expect("client ends");
+    assert_eq!(done.code(), 1, "{}", done.stderr);
+    assert!(
+        done.stderr.starts_with("resolve no-such-host.invalid: "),
+        "{}",
+        done.stderr
+    );
+    let refused = lesson_runner::refused_port().expect("hold a port");
+    let port = refused.addr.port().to_string();
+    let done = Running::start(CLIENT, &["--host", "::1", "--port", &port])
+        .expect("start client")
+        .finish(PATIENCE)
+        .expect("client ends");
+    assert_eq!(done.code(), 1, "{}", done.stderr);
+    assert!(
+        done.stderr.starts_with(&format!("connect [::1]:{port}: ")),
+        "{}",
+        done.stderr
+    );
 }

@@ -7,22 +7,23 @@
 //!
 //! The course's client sleeps (`time.sleep(0.1)`) so that both writes have arrived before it
 //! reads. A sleep is a guess; this client looks instead: `peek` shows what is waiting in
-//! the receive buffer without taking it, and we go on once all 11 bytes are there.
+//! the receive buffer without taking it, and we go on once all 11 bytes are there (or
+//! say so at once if the server closed before sending them all).
 //!
 //! Run it:        cargo run -p sticky-packet --bin sticky-packet-client
 //! With a server: cargo run -p sticky-packet --bin sticky-packet-server   (in another terminal, first)
 //! You will see:  2 b'he' / b'llo,world'
 //! Try:           printf 'hello,world' | nc -N -l 127.0.0.1 9090   (as the server: one write, same output)
 //! And:           cargo lesson run sticky-packet --wire --split 1   (adds --no-wait: other pieces)
+//! Or:            printf 'he' | nc -N -l 127.0.0.1 9090   (a server that closes early: said at once)
 
 use std::io::Read;
-use std::net::TcpStream;
+use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
 use std::process::ExitCode;
-use std::thread;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use netkit::{fail, py_bytes};
+use netkit::{fail, host_port, py_bytes, say};
 
 /// Read 2 bytes, then up to 1024, from the sticky-packet server.
 #[derive(Parser)]
@@ -34,10 +35,9 @@ struct Args {
     /// The server's port.
     #[arg(long, default_value_t = 9090)]
     port: u16,
-    /// How long to wait for the server's 11 bytes, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 5,
-          value_parser = clap::value_parser!(u64).range(1..))]
-    timeout: u64,
+    /// How long to wait for the server's 11 bytes, in seconds (at most a day).
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = netkit::seconds)]
+    timeout: Duration,
     /// Read at once, without waiting for all 11 bytes: the reads then return whatever
     /// has arrived, as they would for a client without the course's sleep.
     #[arg(long)]
@@ -54,19 +54,25 @@ fn main() -> ExitCode {
         timeout,
         no_wait,
     } = Args::parse();
+    // Piped into `head`, which has quit: stop as Ctrl-C would (130), without a panic.
+    netkit::when_stdout_closes(|| std::process::exit(130));
 
+    // Look the name up first, so that an unknown host is not called a failed connect.
+    let addrs: Vec<SocketAddr> = match (host.as_str(), port).to_socket_addrs() {
+        Ok(addrs) => addrs.collect(),
+        Err(e) => return fail("resolve", &host, &e),
+    };
     // socket() + connect(): see lesson 01.
-    let mut stream = match TcpStream::connect((host.as_str(), port)) {
+    let mut stream = match TcpStream::connect(&addrs[..]) {
         Ok(stream) => stream,
-        Err(e) => return fail("connect", format_args!("{host}:{port}"), &e),
+        Err(e) => return fail("connect", host_port(&host, port), &e),
     };
     let peer = match stream.peer_addr() {
         Ok(peer) => peer,
-        Err(e) => return fail("connect", format_args!("{host}:{port}"), &e),
+        Err(e) => return fail("connect", host_port(&host, port), &e),
     };
 
     // The course's time.sleep(0.1), done properly: wait until both writes are here.
-    let timeout = Duration::from_secs(timeout);
     let waited = if no_wait {
         // No waiting: only the read timeout, so a silent server can't hang us.
         stream
@@ -87,7 +93,7 @@ fn main() -> ExitCode {
         Err(e) => return fail("receive", peer, &e),
     };
     // The course prints len(data) and data: 2 b'he'
-    println!("{} {}", n, py_bytes(&first[..n]));
+    say!("{} {}", n, py_bytes(&first[..n]));
 
     // recv(1024): one read of at most 1024 bytes. It takes everything that is left, the
     // rest of `hello,` and all of `world` alike: the reader cannot tell them apart.
@@ -96,7 +102,7 @@ fn main() -> ExitCode {
         Ok(n) => n,
         Err(e) => return fail("receive", peer, &e),
     };
-    println!("{}", py_bytes(&rest[..n]));
+    say!("{}", py_bytes(&rest[..n]));
 
     // close(): dropping the stream closes the socket.
     drop(stream);
@@ -112,16 +118,21 @@ fn wait_for_bytes(stream: &TcpStream, want: usize, timeout: Duration) -> Result<
     if let Err(e) = stream.set_read_timeout(Some(timeout)) {
         return Err(netkit::cause(&e));
     }
-    let deadline = Instant::now() + timeout;
+    // We send nothing (the course's client never does): say so with shutdown(Write),
+    // which sends our FIN now. Once both sides have closed, the socket is "hung up", and
+    // poll below can see the server's close even while its bytes are still waiting.
+    if let Err(e) = stream.shutdown(Shutdown::Write) {
+        return Err(netkit::cause(&e));
+    }
+    let deadline = Instant::now() + timeout; // timeout is at most a day: no overflow
+    let secs = timeout.as_secs_f64();
     let mut look = vec![0u8; want];
     loop {
         // peek = recv(..., MSG_PEEK): copy what is in the receive buffer into `look`,
         // and leave it there for the reads that follow.
         let n = match stream.peek(&mut look) {
             Ok(n) => n,
-            Err(e) if is_timeout(&e) => {
-                return Err(format!("nothing arrived within {} s", timeout.as_secs()));
-            }
+            Err(e) if is_timeout(&e) => return Err(format!("nothing arrived within {secs} s")),
             Err(e) => return Err(netkit::cause(&e)),
         };
         if n == want {
@@ -131,18 +142,30 @@ fn wait_for_bytes(stream: &TcpStream, want: usize, timeout: Duration) -> Result<
         if n == 0 {
             return Err(format!("the server closed after 0 of {want} bytes"));
         }
-        // Some bytes, not all. (peek cannot tell "the rest is on its way" from "the server
-        // closed after these": both look the same until the deadline.)
+        // Some bytes, not all. peek cannot tell "the rest is on its way" from "the server
+        // closed after these": it shows the same bytes either way.
         if Instant::now() >= deadline {
             return Err(format!(
-                "only {n} of {want} bytes arrived within {} s: {}",
-                timeout.as_secs(),
+                "only {n} of {want} bytes arrived within {secs} s: {}",
                 py_bytes(&look[..n])
             ));
         }
         // peek can wait for "something", not for "more than I already have", so look
-        // again in a moment. The condition above, not this pause, decides when we go on.
-        thread::sleep(Duration::from_millis(1));
+        // again in a millisecond. poll waits that millisecond, and returns early with
+        // POLLHUP (always reported, never asked for) if the server closes meanwhile.
+        if closed_within_a_millisecond(stream) {
+            // Closed: what is in the buffer now is all there will ever be.
+            match stream.peek(&mut look) {
+                Ok(n) if n < want => {
+                    let got = py_bytes(&look[..n]);
+                    return Err(format!(
+                        "the server closed after {n} of {want} bytes: {got}"
+                    ));
+                }
+                Ok(_) => {} // the rest came with the close: the next peek sees it
+                Err(e) => return Err(netkit::cause(&e)),
+            }
+        }
     }
 }
 
@@ -152,4 +175,22 @@ fn is_timeout(e: &std::io::Error) -> bool {
         e.kind(),
         std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
     )
+}
+
+/// Wait a millisecond; true if the server closed meanwhile. poll returns early with
+/// POLLHUP (always reported, never asked for) once both sides have closed.
+#[cfg(unix)]
+fn closed_within_a_millisecond(stream: &TcpStream) -> bool {
+    use nix::poll::{PollFd, PollFlags, poll};
+    use std::os::fd::AsFd;
+    let mut hung_up = [PollFd::new(stream.as_fd(), PollFlags::empty())];
+    poll(&mut hung_up, 1u8).is_ok_and(|ready| ready > 0)
+}
+
+/// Elsewhere (Windows), no poll here: pause a millisecond; an early close shows at the
+/// deadline, as "only N of 11 bytes".
+#[cfg(not(unix))]
+fn closed_within_a_millisecond(_stream: &TcpStream) -> bool {
+    std::thread::sleep(Duration::from_millis(1));
+    false
 }

@@ -18,7 +18,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
 
 use clap::Parser;
-use netkit::{banner, error_line, fail, py_bytes};
+use netkit::{banner, error_line, fail, host_port, py_bytes, say};
 
 /// Write `hello,` then `world` to each client, and close.
 #[derive(Parser)]
@@ -42,11 +42,11 @@ fn main() -> ExitCode {
     // socket() + bind() + listen(): see lesson 02.
     let listener = match TcpListener::bind((host.as_str(), port)) {
         Ok(listener) => listener,
-        Err(e) => return fail("bind", format_args!("{host}:{port}"), &e),
+        Err(e) => return fail("bind", host_port(&host, port), &e),
     };
     let local = match listener.local_addr() {
         Ok(local) => local,
-        Err(e) => return fail("bind", format_args!("{host}:{port}"), &e),
+        Err(e) => return fail("bind", host_port(&host, port), &e),
     };
     if let Err(e) = banner(local) {
         return fail("print", "stdout", &e);
@@ -63,7 +63,7 @@ fn main() -> ExitCode {
             }
         };
         match serve(client, peer) {
-            Ok(()) => println!(
+            Ok(()) => say!(
                 "{peer}: wrote {} then {}, closed",
                 py_bytes(FIRST),
                 py_bytes(SECOND)

@@ -19,7 +19,7 @@ use std::net::TcpListener;
 use std::process::ExitCode;
 
 use clap::Parser;
-use netkit::{banner, fail};
+use netkit::{banner, fail, host_port, say};
 
 /// Send each line of stdin as a length-prefixed frame to one client.
 #[derive(Parser)]
@@ -42,11 +42,11 @@ fn main() -> ExitCode {
     // socket() + bind() + listen(): see lesson 02.
     let listener = match TcpListener::bind((host.as_str(), port)) {
         Ok(listener) => listener,
-        Err(e) => return fail("bind", format_args!("{host}:{port}"), &e),
+        Err(e) => return fail("bind", host_port(&host, port), &e),
     };
     let local = match listener.local_addr() {
         Ok(local) => local,
-        Err(e) => return fail("bind", format_args!("{host}:{port}"), &e),
+        Err(e) => return fail("bind", host_port(&host, port), &e),
     };
     if let Err(e) = banner(local) {
         return fail("print", "stdout", &e);
@@ -60,7 +60,7 @@ fn main() -> ExitCode {
     // Nobody else will be served: stop listening, so a second client is refused at once
     // instead of waiting in the backlog for nothing.
     drop(listener);
-    println!("client {peer} connected");
+    say!("client {peer} connected");
 
     // Each write_all on a bare TcpStream is one send() system call: two per frame (header,
     // body), a million lines = two million calls. A BufWriter collects the frames in
@@ -123,6 +123,6 @@ fn main() -> ExitCode {
     }
     drop(conn);
     let plural = if frames == 1 { "" } else { "s" };
-    println!("sent {frames} frame{plural} to {peer}, then closed");
+    say!("sent {frames} frame{plural} to {peer}, then closed");
     ExitCode::SUCCESS
 }

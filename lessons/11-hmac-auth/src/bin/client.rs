@@ -12,12 +12,13 @@
 //! Try:           --key wrong (the server prints `illegal connection`), --message "hi there"
 
 use std::io::{self, Read, Write};
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
 use hmac::{Hmac, KeyInit, Mac};
-use netkit::fail;
+use netkit::{fail, host_port, say};
 use sha2::Sha256;
 
 /// The client's side of the course's check: answer the challenge, then send a message.
@@ -37,6 +38,9 @@ struct Args {
     /// What to send once the challenge is answered.
     #[arg(long, default_value = "upload")]
     message: String,
+    /// How long to wait for the server's challenge, in seconds (at most a day).
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = netkit::seconds)]
+    timeout: Duration,
 }
 
 /// HMAC with SHA-256: the course's `hmac.new(key, msg, 'sha256')`.
@@ -53,29 +57,54 @@ fn main() -> ExitCode {
         port,
         key,
         message,
+        timeout,
     } = Args::parse();
+    // Piped into `head`, which has quit: stop as Ctrl-C would (130), without a panic.
+    netkit::when_stdout_closes(|| std::process::exit(130));
     let key = choose_key(key);
-    let addr = format!("{host}:{port}");
+    let addr = host_port(&host, port);
 
+    // Look the name up first, so that an unknown host is not called a failed connect.
+    let addrs: Vec<SocketAddr> = match (host.as_str(), port).to_socket_addrs() {
+        Ok(addrs) => addrs.collect(),
+        Err(e) => return fail("resolve", &host, &e),
+    };
     // socket() + connect().
-    let mut stream = match TcpStream::connect((host.as_str(), port)) {
+    let mut stream = match TcpStream::connect(&addrs[..]) {
         Ok(stream) => stream,
         Err(e) => return fail("connect", &addr, &e),
     };
+    // settimeout(): a server that never sends its challenge (or stops reading) is given
+    // up on after --timeout, instead of keeping us waiting for ever.
+    let timeouts = stream
+        .set_read_timeout(Some(timeout))
+        .and_then(|()| stream.set_write_timeout(Some(timeout)));
+    if let Err(e) = timeouts {
+        return fail("settimeout", &addr, &e);
+    }
 
     // The challenge: exactly 32 bytes. read_exact keeps reading until all have come, as
     // TCP may deliver them in pieces. A server that closes before sending them all is not
     // the server we expect: one line, exit 1.
     let mut challenge = [0u8; CHALLENGE_LEN];
     if let Err(e) = stream.read_exact(&mut challenge) {
-        let e = if e.kind() == io::ErrorKind::UnexpectedEof {
-            io::Error::new(e.kind(), "the server closed before sending 32 bytes")
-        } else {
-            e
+        let e = match e.kind() {
+            io::ErrorKind::UnexpectedEof => {
+                io::Error::new(e.kind(), "the server closed before sending 32 bytes")
+            }
+            // The read timeout: WouldBlock on Unix, TimedOut on Windows.
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
+                let secs = timeout.as_secs_f64();
+                io::Error::new(
+                    e.kind(),
+                    format!("no challenge within {secs} s (--timeout)"),
+                )
+            }
+            _ => e,
         };
         return fail("receive challenge from", &addr, &e);
     }
-    println!("challenge: {}", hex::encode(challenge));
+    say!("challenge: {}", hex::encode(challenge));
 
     // The answer: HMAC-SHA256 of the challenge under our key, as lowercase hex, which is
     // what Python's hmac.new(key, challenge, 'sha256').hexdigest() gives. Only someone
@@ -95,14 +124,14 @@ fn main() -> ExitCode {
     if let Err(e) = stream.write_all(answer.as_bytes()) {
         return fail("send answer to", &addr, &e);
     }
-    println!("answer: {answer}");
+    say!("answer: {answer}");
 
     // Then the message. A server that rejected us has closed by now or soon will; we
     // cannot tell, because it sends no verdict (the course's server doesn't either).
     if let Err(e) = stream.write_all(message.as_bytes()) {
         return fail("send message to", &addr, &e);
     }
-    println!("sent: {message}");
+    say!("sent: {message}");
 
     // close(): the server's read of the message ends here if it had not already.
     drop(stream);

@@ -6,8 +6,9 @@
 //! in constant time; if it is right, read the client's message and print
 //! `legal connection from ADDR: MESSAGE`, otherwise print `illegal connection from ADDR`
 //! and the reason. Then close. Nothing is sent back: the course's client expects no verdict.
-//! Each client gets its own thread and `--handshake-timeout` seconds per read, so a client
-//! that says nothing is dropped and never holds up the others.
+//! Each client gets its own thread and `--handshake-timeout` seconds for the whole
+//! conversation, so a client that says nothing, or trickles a byte now and then, is
+//! dropped and never holds up the others.
 //!
 //! Run it:        cargo run -p hmac-auth --bin hmac-auth-server -- --key secret
 //! Then, in another terminal:
@@ -22,11 +23,11 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::Parser;
 use hmac::{Hmac, KeyInit, Mac};
-use netkit::{banner, error_line, fail};
+use netkit::{banner, error_line, fail, host_port, say};
 use rand::TryRng;
 use rand::rngs::SysRng;
 use sha2::Sha256;
@@ -46,11 +47,10 @@ struct Args {
     /// users of the machine (ps); the environment variable is not.
     #[arg(long)]
     key: Option<String>,
-    /// Seconds the server waits for each read of a client's answer and message before it
-    /// drops the client.
-    #[arg(long, value_name = "SECS", default_value_t = 5,
-          value_parser = clap::value_parser!(u64).range(1..))]
-    handshake_timeout: u64,
+    /// Seconds a client has for its answer and message, all reads together, before the
+    /// server drops it (at most a day).
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = netkit::seconds)]
+    handshake_timeout: Duration,
 }
 
 /// HMAC with SHA-256: the course's `hmac.new(key, msg, 'sha256')`.
@@ -69,17 +69,17 @@ const DEMO_KEY: &str = "hmac-auth demo key (not a secret)";
 fn main() -> ExitCode {
     let args = Args::parse();
     let key = choose_key(args.key);
-    let timeout = Duration::from_secs(args.handshake_timeout);
+    let timeout = args.handshake_timeout;
     let (host, port) = (args.host, args.port);
 
     // socket() + bind() + listen(): the same as every server so far.
     let listener = match TcpListener::bind((host.as_str(), port)) {
         Ok(listener) => listener,
-        Err(e) => return fail("bind", format_args!("{host}:{port}"), &e),
+        Err(e) => return fail("bind", host_port(&host, port), &e),
     };
     let local = match listener.local_addr() {
         Ok(local) => local,
-        Err(e) => return fail("bind", format_args!("{host}:{port}"), &e),
+        Err(e) => return fail("bind", host_port(&host, port), &e),
     };
     if let Err(e) = banner(local) {
         return fail("print", "stdout", &e);
@@ -132,15 +132,11 @@ fn choose_key(flag: Option<String>) -> Vec<u8> {
 /// One connection, on its own thread: challenge, answer, verdict, message. Prints the
 /// verdict; an I/O error is reported on stderr and ends only this connection.
 fn serve(mut stream: TcpStream, peer: SocketAddr, key: &[u8], timeout: Duration) {
-    // The deadline: every read on this socket gives up after `timeout` with an error
-    // (WouldBlock or TimedOut) instead of waiting forever for a client that says nothing,
-    // so a silent client is dropped after `timeout`. It bounds each wait for bytes, not
-    // the whole handshake: a client that trickles a byte just inside every timeout keeps
-    // its own connection open longer, but it only ever occupies its own thread.
-    if let Err(e) = stream.set_read_timeout(Some(timeout)) {
-        eprintln!("{}", error_line("set timeout for", peer, &e));
-        return;
-    }
+    // The deadline: one for the whole conversation, not one per read. A read timeout
+    // alone restarts at every byte, so a client that sends one byte just inside it, again
+    // and again, would keep the connection for 64 times the timeout. Each read below gets
+    // only the time that is left. (`timeout` is at most a day: the sum cannot overflow.)
+    let deadline = Instant::now() + timeout;
 
     // The challenge: 32 bytes from the operating system's random source (getrandom on
     // Linux), the course's os.urandom(32). Fresh for every connection, so an answer
@@ -164,13 +160,13 @@ fn serve(mut stream: TcpStream, peer: SocketAddr, key: &[u8], timeout: Duration)
     // a client that sends 5,000 bytes makes us read 64 of them and no more: nothing is
     // allocated according to what a client sends.
     let mut answer = [0u8; ANSWER_LEN];
-    if let Err(e) = stream.read_exact(&mut answer) {
-        // read_exact says UnexpectedEof when the client closed before 64 bytes.
+    if let Err(e) = read_exact_by(&mut stream, &mut answer, deadline) {
+        // UnexpectedEof: the client closed before 64 bytes.
         let why = match e.kind() {
             io::ErrorKind::UnexpectedEof => String::from("closed before a full answer"),
             _ => why_no_bytes("answer", &e, timeout),
         };
-        println!("illegal connection from {peer} ({why})");
+        say!("illegal connection from {peer} ({why})");
         return; // dropping the stream closes the connection
     }
 
@@ -178,7 +174,7 @@ fn serve(mut stream: TcpStream, peer: SocketAddr, key: &[u8], timeout: Duration)
     // Anything else (a `z`, a space, a newline) is a failed attempt, not an error.
     let mut digest = [0u8; ANSWER_LEN / 2];
     if hex::decode_to_slice(answer, &mut digest).is_err() {
-        println!("illegal connection from {peer} (answer is not 64 hex digits)");
+        say!("illegal connection from {peer} (answer is not 64 hex digits)");
         return;
     }
 
@@ -197,7 +193,7 @@ fn serve(mut stream: TcpStream, peer: SocketAddr, key: &[u8], timeout: Duration)
     // earlier one differed. `==` stops at the first difference, and how long it took
     // would tell an attacker how many leading bytes of a guess were right.
     if mac.verify_slice(&digest).is_err() {
-        println!(
+        say!(
             "illegal connection from {peer} (wrong answer: not the HMAC of this challenge with our key)"
         );
         return;
@@ -208,20 +204,48 @@ fn serve(mut stream: TcpStream, peer: SocketAddr, key: &[u8], timeout: Duration)
     // write is all of it. (A long one could arrive in pieces; lesson 10 frames messages
     // for that.) 0 bytes means the client closed without a message.
     let mut message = [0u8; MESSAGE_MAX];
-    let n = match stream.read(&mut message) {
+    let n = match read_by(&mut stream, &mut message, deadline) {
         Ok(n) => n,
         Err(e) => {
             // Still a legal client: say so, and why there is no message.
-            println!("legal connection from {peer}: ");
+            say!("legal connection from {peer}: ");
             eprintln!("{peer}: {}", why_no_bytes("message", &e, timeout));
             return;
         }
     };
-    println!(
+    // The message is the client's text: escaped, so that a `\n` in it cannot start a
+    // line of our own (a forged `legal connection from ...`) or drive the terminal.
+    say!(
         "legal connection from {peer}: {}",
-        String::from_utf8_lossy(&message[..n])
+        netkit::escaped_bytes(&message[..n])
     );
     // close(): the end of this function drops the stream. The client gets no verdict.
+}
+
+/// One read, given only the time left until `deadline`: a read timeout of what is left,
+/// so no read can end after the deadline. TimedOut once it has passed.
+fn read_by(stream: &mut TcpStream, buf: &mut [u8], deadline: Instant) -> io::Result<usize> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Err(io::ErrorKind::TimedOut.into());
+    }
+    stream.set_read_timeout(Some(left))?;
+    stream.read(buf)
+}
+
+/// read_exact, by `deadline`: read until `buf` is full, each read with the time that is
+/// left (read_by). UnexpectedEof if the client closes first.
+fn read_exact_by(stream: &mut TcpStream, buf: &mut [u8], deadline: Instant) -> io::Result<()> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match read_by(stream, &mut buf[filled..], deadline) {
+            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// Why a read on a client's socket failed, in words: the read timeout, or the OS's cause.
@@ -229,7 +253,7 @@ fn why_no_bytes(what: &str, e: &io::Error, timeout: Duration) -> String {
     match e.kind() {
         // The read timeout shows up as WouldBlock on Unix, TimedOut on Windows.
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
-            format!("no {what} within {}s", timeout.as_secs())
+            format!("no {what} within {}s", timeout.as_secs_f64())
         }
         _ => format!("receive {what}: {}", netkit::cause(e)),
     }

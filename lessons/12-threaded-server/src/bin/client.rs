@@ -11,13 +11,14 @@
 //! Try:           three at once, and time them:
 //!                for i in 1 2 3; do cargo run -q -p threaded-server --bin threaded-client & done; time wait
 
-use std::io::{Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
 use clap::builder::NonEmptyStringValueParser;
-use netkit::fail;
+use netkit::{fail, host_port, say};
 
 /// The course's client for the thread-per-connection server.
 #[derive(Parser)]
@@ -33,6 +34,9 @@ struct Args {
     #[arg(value_name = "NAME", default_values_t = ["Alice".to_string(), "Bob".to_string(), "Jack".to_string()],
           value_parser = NonEmptyStringValueParser::new())]
     names: Vec<String>,
+    /// How long to wait for the welcome and for each reply, in seconds (at most a day).
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = netkit::seconds)]
+    timeout: Duration,
 }
 
 /// The server reads at most this much at a time (its recv(1024)).
@@ -40,6 +44,8 @@ const SERVER_READ: usize = 1024;
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    // Piped into `head`, which has quit: stop as Ctrl-C would (130), without a panic.
+    netkit::when_stdout_closes(|| std::process::exit(130));
 
     // A name longer than the server's read would reach it as two messages and get two
     // replies, and from then on every reply would belong to the wrong name. The course's
@@ -58,13 +64,22 @@ fn main() -> ExitCode {
     };
     let mut stream = match TcpStream::connect(&addrs[..]) {
         Ok(stream) => stream,
-        Err(e) => return fail("connect", format_args!("{}:{}", args.host, args.port), &e),
+        Err(e) => return fail("connect", host_port(&args.host, args.port), &e),
     };
     let peer = stream.peer_addr().unwrap_or(addrs[0]);
+    // settimeout(): a server that goes silent (before its welcome, or after it) is given
+    // up on after --timeout, instead of keeping us waiting for ever.
+    let timeouts = stream
+        .set_read_timeout(Some(args.timeout))
+        .and_then(|()| stream.set_write_timeout(Some(args.timeout)));
+    if let Err(e) = timeouts {
+        return fail("settimeout", peer, &e);
+    }
+    let waited = format!("within {} s (--timeout)", args.timeout.as_secs_f64());
 
     // The server speaks first: print(s.recv(1024).decode('utf-8')).
     let mut buf = [0u8; 1024];
-    let welcome = match receive(&mut stream, &mut buf, peer) {
+    let welcome = match receive(&mut stream, &mut buf, peer, "welcome", &waited) {
         Ok(welcome) => welcome,
         Err(code) => return code,
     };
@@ -73,7 +88,9 @@ fn main() -> ExitCode {
         eprintln!("welcome {peer}: server busy (it has as many clients as it takes; try later)");
         return ExitCode::from(1);
     }
-    println!("{welcome}");
+    // The server's text, with control characters escaped: it cannot start a line of its
+    // own on our screen or drive the terminal.
+    say!("{}", netkit::escaped(&welcome));
 
     for name in &args.names {
         // send(), then wait for this name's reply before sending the next one. Waiting is
@@ -81,8 +98,14 @@ fn main() -> ExitCode {
         if let Err(e) = stream.write_all(name.as_bytes()) {
             return fail("send", peer, &e);
         }
-        match receive(&mut stream, &mut buf, peer) {
-            Ok(reply) => println!("{reply}"),
+        match receive(
+            &mut stream,
+            &mut buf,
+            peer,
+            &format!("reply to {name}"),
+            &waited,
+        ) {
+            Ok(reply) => say!("{}", netkit::escaped(&reply)),
             Err(code) => return code,
         }
     }
@@ -97,14 +120,26 @@ fn main() -> ExitCode {
 }
 
 /// recv(1024), as text. An empty read (the server closed) is an error here: we were still
-/// waiting for something. `Err` is the exit code, after the error line is printed.
-fn receive(stream: &mut TcpStream, buf: &mut [u8], peer: SocketAddr) -> Result<String, ExitCode> {
+/// waiting for something (`what`, named if the timeout runs out). `Err` is the exit code,
+/// after the error line is printed.
+fn receive(
+    stream: &mut TcpStream,
+    buf: &mut [u8],
+    peer: SocketAddr,
+    what: &str,
+    waited: &str,
+) -> Result<String, ExitCode> {
     match stream.read(buf) {
         Ok(0) => {
             eprintln!("receive {peer}: the server closed the connection");
             Err(ExitCode::from(1))
         }
         Ok(n) => Ok(String::from_utf8_lossy(&buf[..n]).into_owned()),
+        // The read timeout: WouldBlock on Unix, TimedOut on Windows.
+        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+            eprintln!("receive {peer}: no {what} {waited}");
+            Err(ExitCode::from(1))
+        }
         Err(e) => Err(fail("receive", peer, &e)),
     }
 }

@@ -3,8 +3,9 @@
 //!
 //! New in this lesson: `thread::spawn` after each `accept`, a client count that all those
 //! threads share (an `AtomicUsize`), a listen backlog we choose ourselves (`--backlog`,
-//! via socket2, because std always asks for 128), and a limit on threads
-//! (`--max-clients`: one client too many gets `server busy` and is closed).
+//! via socket2, because std always asks for 128), a limit on threads
+//! (`--max-clients`: one client too many gets `server busy` and is closed), and an idle
+//! timeout (`--idle-timeout`) that drops a client that says nothing, freeing its slot.
 //! The conversation is the course's: `Welcome`, then `Hello, NAME!` for each NAME after
 //! `--work-ms` of pretend work (the course's `time.sleep(1)`), until `exit`.
 //!
@@ -25,7 +26,7 @@ use std::thread;
 use std::time::Duration;
 
 use clap::Parser;
-use netkit::{banner, error_line, fail};
+use netkit::{banner, error_line, fail, host_port, say};
 use socket2::{Domain, Protocol, Socket, Type};
 
 /// The course's thread-per-connection server: Welcome, Hello, NAME!, exit.
@@ -38,8 +39,10 @@ struct Args {
     /// Port to listen on (0 asks the OS for a free one).
     #[arg(long, default_value_t = 9999)]
     port: u16,
-    /// Pretend work before each reply, in milliseconds (the course's time.sleep(1)).
-    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    /// Pretend work before each reply, in milliseconds (the course's time.sleep(1)); at
+    /// most a day.
+    #[arg(long, value_name = "MS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(..=86_400_000))]
     work_ms: u64,
     /// How many finished handshakes the kernel may queue for accept() (listen's backlog).
     #[arg(long, value_name = "N", default_value_t = 1024,
@@ -49,6 +52,10 @@ struct Args {
     #[arg(long, value_name = "N", default_value_t = 1024,
           value_parser = clap::value_parser!(u64).range(1..))]
     max_clients: u64,
+    /// Seconds a client may say nothing (or read nothing) before it is dropped and its
+    /// slot freed (at most a day).
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = netkit::seconds)]
+    idle_timeout: Duration,
 }
 
 /// How many clients are connected right now. Every client's thread changes it when its
@@ -63,6 +70,7 @@ const BUSY: &[u8] = b"server busy\n";
 fn main() -> ExitCode {
     let args = Args::parse();
     let work = Duration::from_millis(args.work_ms);
+    let idle = args.idle_timeout;
     let max_clients = usize::try_from(args.max_clients).unwrap_or(usize::MAX);
 
     let addrs: Vec<SocketAddr> = match (args.host.as_str(), args.port).to_socket_addrs() {
@@ -71,7 +79,7 @@ fn main() -> ExitCode {
     };
     let listener = match listen(&addrs, args.backlog) {
         Ok(listener) => listener,
-        Err(e) => return fail("bind", format_args!("{}:{}", args.host, args.port), &e),
+        Err(e) => return fail("bind", host_port(&args.host, args.port), &e),
     };
     let local = match listener.local_addr() {
         Ok(local) => local,
@@ -108,19 +116,19 @@ fn main() -> ExitCode {
             if let Err(e) = client.write_all(BUSY) {
                 eprintln!("{}", error_line("send", peer, &e));
             }
-            println!(
+            say!(
                 "client {peer} refused: server busy ({now} connected, --max-clients {max_clients})"
             );
             continue;
         }
         let now = CONNECTED.fetch_add(1, Ordering::SeqCst) + 1;
-        println!("client {peer} connected ({now} connected)");
+        say!("client {peer} connected ({now} connected)");
 
         // thread::spawn, the course's threading.Thread(target=tcplink, args=(sock, addr)).
         // `move` hands the client's socket to the new thread: from here on only that
         // thread can use it, and it closes it when it is done.
         let spawned = thread::Builder::new().spawn(move || {
-            let result = tcplink(client, peer, work);
+            let result = tcplink(client, peer, work, idle);
             // fetch_sub returns the value before the change.
             let now = CONNECTED.fetch_sub(1, Ordering::SeqCst) - 1;
             // An error with one client (it reset the connection, say) is that client's
@@ -128,7 +136,7 @@ fn main() -> ExitCode {
             if let Err(line) = result {
                 eprintln!("{line}");
             }
-            println!("client {peer} disconnected ({now} connected)");
+            say!("client {peer} disconnected ({now} connected)");
         });
         if let Err(e) = spawned {
             // The system would not give us another thread (out of memory, or the limit on
@@ -172,7 +180,19 @@ fn listen(addrs: &[SocketAddr], backlog: i32) -> io::Result<TcpListener> {
 
 /// One client's conversation, on its own thread (the course's `tcplink`). `Err` is the
 /// line to print.
-fn tcplink(mut sock: TcpStream, peer: SocketAddr, work: Duration) -> Result<(), String> {
+fn tcplink(
+    mut sock: TcpStream,
+    peer: SocketAddr,
+    work: Duration,
+    idle: Duration,
+) -> Result<(), String> {
+    // The idle timeout: a read that waits longer than `idle` for the next name (or a
+    // write that waits that long for a client that reads nothing) fails, and the client
+    // is dropped. Without it an idle client would keep its --max-clients slot for ever,
+    // and enough of them would turn everybody else away with `server busy`.
+    sock.set_read_timeout(Some(idle))
+        .and_then(|()| sock.set_write_timeout(Some(idle)))
+        .map_err(|e| error_line("settimeout", peer, &e))?;
     sock.write_all(b"Welcome")
         .map_err(|e| error_line("send", peer, &e))?;
 
@@ -181,9 +201,20 @@ fn tcplink(mut sock: TcpStream, peer: SocketAddr, work: Duration) -> Result<(), 
         // recv(1024). As in the course, one read is taken to be one message: that holds
         // because the client sends one name and then waits for the reply. TCP carries a
         // stream of bytes, not messages; lesson 10 (struct-framing) shows the real fix.
-        let n = sock
-            .read(&mut buf)
-            .map_err(|e| error_line("receive", peer, &e))?;
+        let n = match sock.read(&mut buf) {
+            Ok(n) => n,
+            // The read timeout: WouldBlock on Unix, TimedOut on Windows.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                say!("client {peer} idle for {} s: dropped", idle.as_secs_f64());
+                break;
+            }
+            Err(e) => return Err(error_line("receive", peer, &e)),
+        };
         // 0 bytes: the client closed its side (left without `exit`, or vanished).
         if n == 0 || &buf[..n] == b"exit" {
             break;

@@ -16,9 +16,10 @@
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
-use netkit::{banner, fail};
+use netkit::{banner, fail, host_port, say};
 use socketserver::{Handler, ThreadingTcpServer};
 
 /// The course's socketserver program: say hello to every client, print what it answers.
@@ -31,48 +32,85 @@ struct Args {
     /// Port to listen on (0 asks the OS for a free one).
     #[arg(long, default_value_t = 9000)]
     port: u16,
+    /// Seconds a client may say nothing before it is closed (at most a day).
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = netkit::seconds)]
+    idle_timeout: Duration,
+    /// Clients handled at once; one more is closed at once (each one costs a thread).
+    #[arg(long, value_name = "N", default_value_t = 1024,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    max_clients: u32,
 }
 
-/// The course's `class MyServer(socketserver.BaseRequestHandler)`.
-struct MyServer;
+/// The course's `class MyServer(socketserver.BaseRequestHandler)`, with the idle
+/// timeout that a `StreamRequestHandler` would have as its `timeout` attribute.
+struct MyServer {
+    idle: Duration,
+}
 
 impl Handler for MyServer {
+    /// `timeout = 60`: a client that says nothing for this long is closed, so it cannot
+    /// keep its thread for ever.
+    fn timeout(&self) -> Option<Duration> {
+        Some(self.idle)
+    }
+
     /// The course's `handle()`: send hello, receive, print; again and again. `stream` is
     /// Python's `self.request`, `peer` its `self.client_address`.
     fn handle(&self, mut stream: TcpStream, peer: SocketAddr) -> io::Result<()> {
-        println!("client {peer} connected");
+        say!("client {peer} connected");
         let mut buf = [0u8; 1024];
         loop {
             stream.write_all(b"hello")?;
             // recv(1024). As in the course, one read is one message: it holds because the
             // client answers each hello once, and then waits. (Lesson 10 shows the real
             // fix for TCP's lack of message boundaries.)
-            let n = stream.read(&mut buf)?;
+            let n = match stream.read(&mut buf) {
+                Ok(n) => n,
+                // The timeout: WouldBlock on Unix, TimedOut on Windows.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    say!(
+                        "client {peer} said nothing for {} s: closed",
+                        self.idle.as_secs_f64()
+                    );
+                    return Ok(());
+                }
+                Err(e) => return Err(e),
+            };
             // The course's loop has no way out: when the client goes, recv() returns b'',
             // it prints b'', sends hello again, and that send fails (broken pipe); the
             // exception ends the thread and socketserver prints a traceback. An empty read
             // means the client closed, so here the handler ends cleanly: the stream is
             // dropped (closed), and the thread finishes.
             if n == 0 {
-                println!("client {peer} closed the connection");
+                say!("client {peer} closed the connection");
                 return Ok(());
             }
-            println!(
-                "received from {peer}: {}",
-                String::from_utf8_lossy(&buf[..n])
-            );
+            // The client's text, escaped: a `\n` in it cannot start a line of our own.
+            say!("received from {peer}: {}", netkit::escaped_bytes(&buf[..n]));
         }
     }
 }
 
 fn main() -> ExitCode {
-    let Args { host, port } = Args::parse();
+    let Args {
+        host,
+        port,
+        idle_timeout,
+        max_clients,
+    } = Args::parse();
 
     // ThreadingTCPServer((host, port), MyServer): socket, bind, listen.
-    let server = match ThreadingTcpServer::bind((host.as_str(), port), MyServer) {
+    let handler = MyServer { idle: idle_timeout };
+    let mut server = match ThreadingTcpServer::bind((host.as_str(), port), handler) {
         Ok(server) => server,
-        Err(e) => return fail("bind", format_args!("{host}:{port}"), &e),
+        Err(e) => return fail("bind", host_port(&host, port), &e),
     };
+    server.set_max_clients(max_clients as usize);
     let local = match server.server_address() {
         Ok(local) => local,
         Err(e) => return fail("getsockname", &host, &e),
