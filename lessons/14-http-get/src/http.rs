@@ -129,11 +129,13 @@ fn check_characters(text: &str) -> Result<(), UrlError> {
     match text.chars().find(|c| !c.is_ascii_graphic()) {
         None => Ok(()),
         Some(c) if c.is_ascii() => bad(format!(
-            "{c:?} can't be sent in a request line; percent-encode it ({})",
+            "'{}' can't be sent in a request line; percent-encode it ({})",
+            netkit::escaped(&c.to_string()),
             if c == ' ' { "%20" } else { "%XX" }
         )),
         Some(c) => bad(format!(
-            "{c:?} is not ASCII; percent-encode its UTF-8 bytes (%XX)"
+            "'{}' is not ASCII; percent-encode its UTF-8 bytes (%XX)",
+            netkit::escaped(&c.to_string())
         )),
     }
 }
@@ -212,25 +214,34 @@ impl Head {
         let version = parts.next().unwrap_or_default();
         let code = parts.next().unwrap_or_default();
         if !version.starts_with("HTTP/1.") {
-            return Err(format!("status line {status_line:?}: not HTTP/1.x"));
+            return Err(format!(
+                "status line {}: not HTTP/1.x",
+                quoted(&status_line)
+            ));
         }
         let status = match code.parse::<u16>() {
             Ok(n) if code.len() == 3 && (100..=599).contains(&n) => n,
-            _ => return Err(format!("status line {status_line:?}: no status code")),
+            _ => {
+                let shown = quoted(&status_line);
+                return Err(format!("status line {shown}: no status code"));
+            }
         };
         let mut headers = Vec::new();
         for line in lines {
             if line.starts_with([' ', '\t']) {
                 return Err(format!(
-                    "header line {line:?} continues the one before it (obsolete line folding)"
+                    "header line {} continues the one before it (obsolete line folding)",
+                    quoted(line)
                 ));
             }
             let Some((name, value)) = line.split_once(':') else {
-                return Err(format!("header line {line:?} has no ':'"));
+                return Err(format!("header line {} has no ':'", quoted(line)));
             };
             if name.is_empty() || name.contains(|c: char| c.is_whitespace()) {
                 return Err(format!(
-                    "header line {line:?}: {name:?} is not a header name"
+                    "header line {}: {} is not a header name",
+                    quoted(line),
+                    quoted(name)
                 ));
             }
             headers.push((name.to_string(), value.trim().to_string()));
@@ -275,7 +286,7 @@ impl Head {
             }
             return Err(format!(
                 "Transfer-Encoding: {} is not supported (only chunked)",
-                codings.join(", ")
+                netkit::escaped(&codings.join(", "))
             ));
         }
         // Content-Length: digits only. A repeated header must repeat the same number.
@@ -284,7 +295,7 @@ impl Head {
             let value = value.trim();
             let n = match value.parse::<u64>() {
                 Ok(n) if value.bytes().all(|b| b.is_ascii_digit()) => n,
-                _ => return Err(format!("Content-Length: {value:?} is not a number")),
+                _ => return Err(format!("Content-Length: {} is not a number", quoted(value))),
             };
             if length.is_some_and(|l| l != n) {
                 return Err("two different Content-Length values".to_string());
@@ -296,6 +307,11 @@ impl Head {
             None => Framing::UntilClose,
         })
     }
+}
+
+/// Text from the server, in quotes, its control characters escaped: it stays one line.
+fn quoted(text: &str) -> String {
+    format!("\"{}\"", netkit::escaped(text))
 }
 
 /// How the end of the body is known.

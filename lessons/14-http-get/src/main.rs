@@ -28,7 +28,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use clap::Parser;
-use netkit::{error_line, py_bytes};
+use netkit::{error_line, escaped, py_bytes, say};
 
 use http::{Framing, Head, Url, UrlError};
 
@@ -49,14 +49,15 @@ const BUFFER: usize = 64 * 1024;
 struct Args {
     /// The page: http://HOST[:PORT]/PATH (https:// is beyond this lesson).
     url: String,
-    /// Save the body as FILE (default: the URL's last path segment; index.html for /).
+    /// Save the body as FILE, replacing an older FILE (default: the last path segment of
+    /// the URL typed here, index.html for /, and never over a file already there).
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
     /// Follow redirects (a 3xx status with a Location header), up to 5.
     #[arg(long)]
     follow: bool,
     /// Give up when connecting, or waiting for the next bytes, takes longer than SECS.
-    #[arg(long, value_name = "SECS", default_value = "30", value_parser = seconds)]
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = netkit::seconds)]
     timeout: Duration,
 }
 
@@ -80,35 +81,43 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Some(path) = &args.output
-        && let Err(why) = check_output(path)
-    {
-        eprintln!("-o {}: {why}", path.display());
+    // The file's name comes from what the user typed: -o, or the URL on the command line
+    // (as curl -O and wget do). Never from a redirect: the server must not choose which
+    // of our files gets written (a redirect to /.bashrc would write ./.bashrc).
+    let target = match &args.output {
+        Some(path) => path.clone(),
+        None => PathBuf::from(url.file_name()),
+    };
+    if let Err(why) = check_output(&target, args.output.is_some()) {
+        match args.output {
+            Some(_) => eprintln!("-o {}: {why}", target.display()),
+            None => eprintln!("save {}: {why}", target.display()),
+        }
         return ExitCode::from(2);
     }
 
-    // Ctrl-C in the middle of a download: remove the temporary file, then exit, so that
-    // no half-written file is left behind.
-    let handler = ctrlc::set_handler(|| {
-        if let Some(path) = PARTIAL.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            let _ = fs::remove_file(path);
-        }
-        eprintln!("interrupted: nothing saved");
-        std::process::exit(130);
-    });
+    // Ctrl-C (or SIGTERM, SIGHUP) in the middle of a download: remove the temporary file,
+    // then exit, so that no half-written file is left behind.
+    let handler = ctrlc::set_handler(|| stop("interrupted: nothing saved"));
     if let Err(e) = handler {
         eprintln!("Ctrl-C handler: {e}");
         return ExitCode::from(1);
     }
+    // Piped into `head`, which has seen enough: stop the same way.
+    netkit::when_stdout_closes(|| stop("stopped: stdout was closed; no partial file is left"));
 
     let mut redirects = 0;
     loop {
-        match fetch(&url, &args) {
+        match fetch(&url, &target, &args) {
             Ok(Fetched::Saved) => return ExitCode::SUCCESS,
             Ok(Fetched::Redirect(location)) if !args.follow => {
                 // The server answered, and its answer is "look elsewhere": that is a
                 // normal end. The headers above show the Location; nothing is saved.
-                println!("not following the redirect to {location} (add --follow)");
+                // The Location is the server's text: escaped, so it stays one line.
+                say!(
+                    "not following the redirect to {} (add --follow)",
+                    escaped(&location)
+                );
                 return ExitCode::SUCCESS;
             }
             Ok(Fetched::Redirect(location)) => {
@@ -127,7 +136,7 @@ fn main() -> ExitCode {
                         return ExitCode::from(1);
                     }
                 };
-                println!("following the redirect to {url}");
+                say!("following the redirect to {url}");
             }
             Err(line) => {
                 eprintln!("{line}");
@@ -137,8 +146,18 @@ fn main() -> ExitCode {
     }
 }
 
-/// One request and its response. Errors are the line to print: `STAGE ADDR: cause`.
-fn fetch(url: &Url, args: &Args) -> Result<Fetched, String> {
+/// Remove the temporary file, if a download is under way; say why we stop; exit 130.
+fn stop(why: &str) {
+    if let Some(path) = PARTIAL.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        let _ = fs::remove_file(path);
+    }
+    eprintln!("{why}");
+    std::process::exit(130);
+}
+
+/// One request and its response, the body saved as `target`. Errors are the line to
+/// print: `STAGE ADDR: cause`.
+fn fetch(url: &Url, target: &Path, args: &Args) -> Result<Fetched, String> {
     // 1. The name to addresses (an ip address resolves to itself).
     let addrs = (url.host.as_str(), url.port)
         .to_socket_addrs()
@@ -177,23 +196,19 @@ fn fetch(url: &Url, args: &Args) -> Result<Fetched, String> {
     if let Err(e) = stream.write_all(request.as_bytes()) {
         return Err(error_line("send", &peer, &e));
     }
-    println!("sent GET {} HTTP/1.1 to {peer}", url.target);
+    say!("sent GET {} HTTP/1.1 to {peer}", url.target);
 
     // 4. The response head: read until the blank line that ends it.
     let (head_bytes, body_start) = read_head(&mut stream, &peer, args.timeout)?;
     let head = Head::parse(&head_bytes).map_err(|why| format!("receive {peer}: {why}"))?;
     // The course prints the headers; so do we (control characters made visible).
     for line in String::from_utf8_lossy(&head_bytes).split("\r\n") {
-        println!("{}", printable(line));
+        say!("{}", escaped(line));
     }
-    println!();
+    say!();
 
-    // 5. The status decides what the body is.
-    let status = head
-        .status_line
-        .split_once(' ')
-        .map_or("", |(_, s)| s)
-        .to_string();
+    // 5. The status decides what the body is. (The reason phrase is the server's text.)
+    let status = escaped(head.status_line.split_once(' ').map_or("", |(_, s)| s));
     match head.status {
         200..=299 => {}
         300..=399 => {
@@ -218,18 +233,16 @@ fn fetch(url: &Url, args: &Args) -> Result<Fetched, String> {
     let framing = head
         .framing()
         .map_err(|why| format!("receive {peer}: {why}; nothing saved"))?;
-    let target = match &args.output {
-        Some(path) => path.clone(),
-        None => PathBuf::from(url.file_name()),
-    };
-    check_output(&target).map_err(|why| format!("save {}: {why}", target.display()))?;
+    // Checked again: a file may have appeared since we started.
+    check_output(target, args.output.is_some())
+        .map_err(|why| format!("save {}: {why}", target.display()))?;
 
     // 6. The body: the bytes that came in with the head, then the rest of the stream.
     //    A BufReader lets us read a chunk-size line as a line and copy the data between
     //    them straight from its buffer.
     let from = BufReader::with_capacity(BUFFER, io::Cursor::new(body_start).chain(stream));
-    let (bytes, how) = save(from, framing, &target, &peer, args.timeout)?;
-    println!("saved {bytes} bytes to {} ({how})", target.display());
+    let (bytes, how) = save(from, framing, target, &peer, args.timeout)?;
+    say!("saved {bytes} bytes to {} ({how})", target.display());
     Ok(Fetched::Saved)
 }
 
@@ -423,7 +436,7 @@ impl<R: BufRead> Body<'_, R> {
                     "receive {peer}: the trailers are over {MAX_HEAD} bytes"
                 ));
             }
-            println!("trailer: {}", printable(&String::from_utf8_lossy(&line)));
+            say!("trailer: {}", netkit::escaped_bytes(&line));
         }
         Ok((total, format!("chunked: {chunks} chunks")))
     }
@@ -480,9 +493,10 @@ impl<R: BufRead> Body<'_, R> {
     }
 }
 
-/// Can the body be saved as `path`? A new file, or an ordinary file to replace. Not a
-/// folder, and not something like /dev/null: the finished download is renamed over it.
-fn check_output(path: &Path) -> Result<(), String> {
+/// Can the body be saved as `path`? A new file, or (with `replace`: the user named it
+/// with -o) an ordinary file to replace. Not a folder, and not something like /dev/null:
+/// the finished download is renamed over it.
+fn check_output(path: &Path, replace: bool) -> Result<(), String> {
     if path.file_name().is_none() {
         return Err("that is not a file name".to_string());
     }
@@ -492,6 +506,11 @@ fn check_output(path: &Path) -> Result<(), String> {
             "is not an ordinary file (http-get renames the finished download over FILE)"
                 .to_string(),
         ),
+        // A file the user did not name is never replaced (wget -nc, curl --no-clobber).
+        Ok(_) if !replace => Err(format!(
+            "is already there; http-get replaces a file only when -o names it (-o {})",
+            path.display()
+        )),
         Ok(_) => Ok(()),
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
         Err(e) => Err(netkit::cause(&e)),
@@ -512,38 +531,16 @@ fn receive_error(peer: &str, e: &io::Error, timeout: Duration) -> String {
 
 /// The line for a URL that can't be fetched.
 fn url_error(stage: &str, text: &str, e: UrlError) -> String {
-    let text = printable(text); // a URL with a line break must still make one line
+    let text = escaped(text); // a URL with a line break must still make one line
     match e {
         UrlError::Tls => format!(
             "{stage} {text}: https:// needs TLS (encryption), which this lesson does not speak; fetch it with a TLS client, e.g. curl -O {text}"
         ),
-        UrlError::Bad(why) => format!("{stage} {text}: {why}"),
+        UrlError::Bad(why) => format!("{stage} {text}: {}", escaped(&why)),
     }
 }
 
 /// Where `needle` first occurs in `haystack`.
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-/// A header line as text a terminal shows safely: control characters as `\xNN`.
-fn printable(line: &str) -> String {
-    line.chars()
-        .map(|c| {
-            if c.is_control() && c != '\t' {
-                format!("\\x{:02x}", u32::from(c))
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
-}
-
-/// `--timeout 2` or `--timeout 0.5`: a number of seconds, more than zero.
-fn seconds(text: &str) -> Result<Duration, String> {
-    let secs: f64 = text.parse().map_err(|_| "not a number of seconds")?;
-    match Duration::try_from_secs_f64(secs) {
-        Ok(timeout) if !timeout.is_zero() => Ok(timeout),
-        _ => Err("must be more than 0 seconds".to_string()),
-    }
 }

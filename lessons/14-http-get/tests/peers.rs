@@ -1,22 +1,25 @@
 //! http-get against raw test peers: servers in the test process that answer exactly the
 //! bytes each case needs — the request checked byte for byte, chunked bodies cut in odd
 //! places, bodies shorter than they claim, answers that are not HTTP, a server that
-//! closes at once, heads and lines that never end, redirect loops, Ctrl-C in the middle.
-//! Every failure must print one line, exit 1, and leave no file behind.
+//! closes at once, heads and lines that never end, redirect loops, Ctrl-C and SIGTERM in
+//! the middle, a stdout that closes (`| head`), redirects that try to choose the file
+//! name, and escape sequences in the server's text. Every failure must print one line,
+//! exit 1, and leave no file behind.
 
 mod common;
 
 use std::fs;
 use std::io::Write;
 use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{
-    Scratch, answering, chunked, http_get, noise, peer, response, start_http_get, wait_for_close,
-    write_in_odd_pieces,
+    Scratch, answering, chunked, http_get, http_get_command, noise, peer, response, start_http_get,
+    wait_for_close, write_in_odd_pieces,
 };
-use lesson_runner::PATIENCE;
+use lesson_runner::{Finished, PATIENCE, Running};
 
 #[test]
 fn the_request_is_get_with_host_user_agent_and_connection_close() {
@@ -419,17 +422,266 @@ fn ctrl_c_in_the_middle_of_a_download_leaves_no_file() {
         scratch.path(),
         &["-o", "big.bin", &format!("http://{addr}/")],
     );
-    // The download has begun once its temporary file is there.
-    let deadline = Instant::now() + PATIENCE;
-    while !scratch.names().iter().any(|n| n.ends_with(".part")) {
-        assert!(Instant::now() < deadline, "no temporary file appeared");
-        thread::sleep(Duration::from_millis(10));
-    }
+    wait_for_partial(&scratch);
     client.interrupt().expect("Ctrl-C");
     let out = client.finish(PATIENCE).expect("http-get ends");
     assert_eq!(out.code(), 130, "{out:?}");
     assert_eq!(out.stderr.trim(), "interrupted: nothing saved");
     assert_eq!(scratch.names(), Vec::<String>::new());
+}
+
+/// Wait until the temporary file is in `scratch`: the body's download has begun.
+fn wait_for_partial(scratch: &Scratch) {
+    let deadline = Instant::now() + PATIENCE;
+    while !scratch.names().iter().any(|n| n.ends_with(".part")) {
+        assert!(Instant::now() < deadline, "no temporary file appeared");
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_in_the_middle_of_a_download_leaves_no_file() {
+    // `kill PID`, or a service manager stopping us: the same clean end as Ctrl-C (ctrlc's
+    // termination feature, declared in the workspace's Cargo.toml).
+    let scratch = Scratch::new("sigterm");
+    let (addr, _) = peer(1, |conn| {
+        let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n");
+        let _ = conn.write_all(&[b'x'; 1000]);
+        wait_for_close(conn);
+    });
+    let client = start_http_get(
+        scratch.path(),
+        &["-o", "big.bin", &format!("http://{addr}/")],
+    );
+    wait_for_partial(&scratch);
+    client.terminate().expect("SIGTERM");
+    let out = client.finish(PATIENCE).expect("http-get ends");
+    assert_eq!(out.code(), 130, "{out:?}");
+    assert_eq!(out.stderr.trim(), "interrupted: nothing saved");
+    assert_eq!(scratch.names(), Vec::<String>::new());
+}
+
+#[test]
+fn a_closed_stdout_stops_the_download_and_leaves_no_file() {
+    // `http-get URL | head -n 4`: head takes the `sent` line, the two header lines and
+    // the blank line, and closes the pipe. The trailers come next: 12 lines of 4000
+    // control bytes, 16 KB each once escaped, more than a pipe holds, so printing them
+    // finds stdout closed while the temporary file is open.
+    let scratch = Scratch::new("closed-stdout");
+    let mut wire =
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n".to_vec();
+    for i in 0..12 {
+        wire.extend_from_slice(format!("X-Pad-{i}: ").as_bytes());
+        wire.extend(std::iter::repeat_n(1u8, 4000));
+        wire.extend_from_slice(b"\r\n");
+    }
+    wire.extend_from_slice(b"\r\n");
+    let (addr, _) = answering(1, wire);
+    let url = format!("http://{addr}/");
+    let command = http_get_command(scratch.path(), &["-o", "page.html", &url]);
+    let out = Running::spawn_head(command, 4)
+        .expect("start http-get | head -n 4")
+        .finish(PATIENCE)
+        .expect("http-get ends");
+    assert_eq!(out.code(), 130, "stops as Ctrl-C does: {out:?}");
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    assert_eq!(
+        out.stderr.trim(),
+        "stopped: stdout was closed; no partial file is left"
+    );
+    assert_eq!(scratch.names(), Vec::<String>::new(), "no partial file");
+}
+
+#[test]
+fn a_timeout_out_of_range_is_a_usage_error() {
+    let scratch = Scratch::new("timeout-range");
+    for value in ["1e19", "inf", "18446744073709551615"] {
+        let out = http_get(scratch.path(), &["--timeout", value, "http://127.0.0.1:1/"]);
+        assert_eq!(out.code(), 2, "--timeout {value}: {out:?}");
+        assert!(out.stderr.contains("at most"), "{value}: {}", out.stderr);
+    }
+    assert_eq!(scratch.names(), Vec::<String>::new());
+}
+
+#[test]
+fn a_server_that_stalls_after_the_head_meets_the_timeout() {
+    let scratch = Scratch::new("stall");
+    let (addr, _) = peer(1, |conn| {
+        let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789");
+        wait_for_close(conn);
+    });
+    let out = http_get(
+        scratch.path(),
+        &["--timeout", "0.3", &format!("http://{addr}/")],
+    );
+    assert_eq!(out.code(), 1, "{out:?}");
+    assert_eq!(
+        out.stderr.trim(),
+        format!("receive {addr}: nothing arrived for 0.3 s (--timeout); nothing saved")
+    );
+    assert_eq!(scratch.names(), Vec::<String>::new(), "no partial file");
+}
+
+/// A test web server that answers its first request with a redirect to `location`, and
+/// its second with the 5 bytes `hello`.
+fn redirecting_to(location: &str) -> std::net::SocketAddr {
+    let redirect =
+        format!("HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n");
+    let served = AtomicUsize::new(0);
+    let (addr, _) = peer(2, move |conn| {
+        let answer = match served.fetch_add(1, Ordering::SeqCst) {
+            0 => redirect.as_bytes(),
+            _ => b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+        };
+        let _ = conn.write_all(answer);
+    });
+    addr
+}
+
+#[test]
+fn a_redirect_does_not_choose_the_file_name() {
+    // The server sends us to /.bashrc: the file is still named after the URL we typed.
+    let scratch = Scratch::new("redirect-name");
+    let addr = redirecting_to("/.bashrc");
+    let out = http_get(
+        scratch.path(),
+        &["--follow", &format!("http://{addr}/page.html")],
+    );
+    assert_eq!(out.code(), 0, "{out:?}");
+    assert!(
+        out.stdout
+            .contains("saved 5 bytes to page.html (Content-Length: 5)"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(scratch.names(), ["page.html"], "no .bashrc");
+    assert_eq!(fs::read(scratch.join("page.html")).expect("page"), b"hello");
+}
+
+#[test]
+fn a_redirect_does_not_overwrite_a_file_of_ours() {
+    let scratch = Scratch::new("redirect-clobber");
+    fs::write(scratch.join("notes.txt"), "my notes").expect("notes.txt");
+    let addr = redirecting_to("/x/notes.txt");
+    let out = http_get(
+        scratch.path(),
+        &["--follow", &format!("http://{addr}/start")],
+    );
+    assert_eq!(out.code(), 0, "{out:?}");
+    assert_eq!(
+        fs::read_to_string(scratch.join("notes.txt")).expect("notes"),
+        "my notes",
+        "untouched"
+    );
+    assert_eq!(fs::read(scratch.join("start")).expect("start"), b"hello");
+    assert_eq!(scratch.names(), ["notes.txt", "start"]);
+}
+
+#[test]
+fn a_file_already_there_is_replaced_only_with_o() {
+    let scratch = Scratch::new("no-clobber");
+    fs::write(scratch.join("page.html"), "mine").expect("page.html");
+    let (addr, requests) = answering(
+        1,
+        response("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n", b"new"),
+    );
+    let url = format!("http://{addr}/page.html");
+    let out = http_get(scratch.path(), &[&url]);
+    assert_eq!(out.code(), 2, "{out:?}");
+    assert_eq!(
+        out.stderr.trim(),
+        "save page.html: is already there; http-get replaces a file only when -o names it (-o page.html)"
+    );
+    assert!(requests.try_recv().is_err(), "refused before connecting");
+    assert_eq!(
+        fs::read_to_string(scratch.join("page.html")).expect("page"),
+        "mine"
+    );
+    // Named with -o, it is replaced.
+    let out = http_get(scratch.path(), &["-o", "page.html", &url]);
+    assert_eq!(out.code(), 0, "{out:?}");
+    assert_eq!(
+        fs::read_to_string(scratch.join("page.html")).expect("page"),
+        "new"
+    );
+}
+
+/// Run http-get against a server that answers `answer`; check that no escape character
+/// and at most one error line reached the screen.
+fn shown(answer: &[u8], follow: bool) -> (std::net::SocketAddr, Finished) {
+    let scratch = Scratch::new("escaped");
+    let (addr, _) = answering(1, answer.to_vec());
+    let url = format!("http://{addr}/");
+    let mut args = vec!["-o", "page.html", url.as_str()];
+    if follow {
+        args.insert(0, "--follow");
+    }
+    let out = http_get(scratch.path(), &args);
+    assert!(
+        !out.stdout.contains('\x1b') && !out.stderr.contains('\x1b'),
+        "an escape character reached the screen: {out:?}"
+    );
+    assert!(out.stderr.lines().count() <= 1, "{:?}", out.stderr);
+    assert_eq!(scratch.names(), Vec::<String>::new());
+    (addr, out)
+}
+
+#[test]
+fn text_from_the_server_is_escaped_in_every_line() {
+    // A reason phrase with an escape sequence and a line break of its own.
+    let (addr, out) = shown(
+        b"HTTP/1.1 500 Bad\x1b[31m\nSECOND LINE\r\nContent-Length: 0\r\n\r\n",
+        false,
+    );
+    assert_eq!(out.code(), 1, "{out:?}");
+    assert!(
+        out.stdout
+            .contains("\nHTTP/1.1 500 Bad\\x1b[31m\\nSECOND LINE\n"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        out.stderr,
+        format!(
+            "get http://{addr}/: the server answered 500 Bad\\x1b[31m\\nSECOND LINE; nothing saved\n"
+        )
+    );
+    // A Location with the same, not followed, then followed.
+    let redirect = b"HTTP/1.1 302 Found\r\nLocation: /x\x1b[2J\nFAKE\r\nContent-Length: 0\r\n\r\n";
+    let (_, out) = shown(redirect, false);
+    assert_eq!(out.code(), 0, "{out:?}");
+    assert!(
+        out.stdout
+            .contains("\nnot following the redirect to /x\\x1b[2J\\nFAKE (add --follow)\n"),
+        "{}",
+        out.stdout
+    );
+    let (_, out) = shown(redirect, true);
+    assert_eq!(out.code(), 1, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        "redirect /x\\x1b[2J\\nFAKE: '\\x1b' can't be sent in a request line; percent-encode it (%XX)\n"
+    );
+    // A Transfer-Encoding we don't speak.
+    let (addr, out) = shown(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\x1b[31m\nX\r\n\r\n",
+        false,
+    );
+    assert_eq!(out.code(), 1, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        format!(
+            "receive {addr}: Transfer-Encoding: gzip\\x1b[31m\\nx is not supported (only chunked); nothing saved\n"
+        )
+    );
+    // A header line that makes no sense.
+    let (addr, out) = shown(b"HTTP/1.1 200 OK\r\nEvil\x1b[2J\nline\r\n\r\n", false);
+    assert_eq!(out.code(), 1, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        format!("receive {addr}: header line \"Evil\\x1b[2J\\nline\" has no ':'\n")
+    );
 }
 
 #[test]
@@ -459,7 +711,7 @@ fn https_and_bad_urls_are_usage_errors() {
         let out = http_get(scratch.path(), &[url]);
         assert_eq!(out.code(), 2, "{url}: {out:?}");
         assert_eq!(out.stderr.lines().count(), 1, "{url}: {:?}", out.stderr);
-        let shown = url.replace('\r', "\\x0d").replace('\n', "\\x0a");
+        let shown = url.replace('\r', "\\r").replace('\n', "\\n");
         assert!(
             out.stderr.starts_with(&format!("url {shown}: ")),
             "{url}: {}",

@@ -149,10 +149,17 @@ fn rust_client_python_server_http_server_follow() {
         "{}",
         out.stdout
     );
-    // /docs/ ends in a slash: the page is saved as index.html.
+    // The name comes from the URL typed, /docs, not from the redirect's /docs/ (which
+    // would make it index.html).
     assert_eq!(
-        fs::read_to_string(scratch.join("out/index.html")).expect("index.html"),
+        fs::read_to_string(scratch.join("out/docs")).expect("docs"),
         "<p>the docs</p>\n"
+    );
+    assert!(
+        out.stdout
+            .contains("saved 16 bytes to docs (Content-Length: 16)"),
+        "{}",
+        out.stdout
     );
 }
 

@@ -5,15 +5,18 @@ It sends the name as one frame (struct.pack('<i', len(name)) + name), reads the 
 byte, then either the server's error message (a frame) or the size (struct '<Q'), the
 SHA-256 (32 bytes) and the bytes. The bytes go into a temporary file next to the output;
 only if the count and the SHA-256 match is it renamed (os.replace) to the output name. A
-cut stream, a wrong digest or Ctrl-C leaves nothing behind.
+cut stream, a wrong digest, a server silent for --timeout, Ctrl-C (or SIGTERM, SIGHUP)
+leaves nothing behind.
 
 Run it:  python3 lessons/16-tcp-file-download/python/tcp_file_download_client.py welcome.txt -o /tmp
 With a server: cargo run -p tcp-file-download --bin tcp-file-download-server -- --root lessons/16-tcp-file-download/files
-Same options, output and error lines as the Rust lesson (--host, --port, NAME, -o OUT).
+Same options, output and error lines as the Rust lesson (--host, --port, NAME, -o OUT,
+--timeout SECS).
 """
 import argparse
 import hashlib
 import os
+import signal
 import socket
 import struct
 import sys
@@ -53,6 +56,23 @@ def show_name(name):
     return out + '"'
 
 
+def escaped(text):
+    """Text from a peer with its control characters escaped (\\x1b, \\n, \\u{202e}), as
+    the Rust lesson's netkit::escaped does: it can't forge a line or drive the terminal."""
+    out = ""
+    for ch in text:
+        n = ord(ch)
+        if ch in "\n\r\t":
+            out += {"\n": "\\n", "\r": "\\r", "\t": "\\t"}[ch]
+        elif n < 0x20 or 0x7F <= n < 0xA0:
+            out += "\\x%02x" % n
+        elif n in (0x2028, 0x2029) or 0x202A <= n <= 0x202E or 0x2066 <= n <= 0x2069:
+            out += "\\u{%x}" % n
+        else:
+            out += ch
+    return out
+
+
 def recv_exactly(sk, n):
     """Read until n bytes have arrived, or the stream ends (then fewer come back)."""
     data = bytearray()
@@ -78,9 +98,20 @@ def output_path(name, output):
     return os.path.join(output, own) if output is not None else own
 
 
-def read_message(sk, peer):
+def receive_error(peer, what, e, timeout):
+    """The line for a failed read; a timeout says how long it waited, and for what."""
+    if isinstance(e, socket.timeout):
+        return ("receive %s: nothing arrived for %g s while waiting for %s (--timeout)"
+                % (peer, timeout, what))
+    return "receive %s: %s" % (peer, cause(e))
+
+
+def read_message(sk, peer, timeout):
     """The refusal's message frame, its length checked before anything is read for it."""
-    header = recv_exactly(sk, 4)
+    try:
+        header = recv_exactly(sk, 4)
+    except OSError as e:
+        stop(receive_error(peer, "the refusal's message", e, timeout))
     if len(header) < 4:
         stop("receive %s: stream ended after %d of 4 header bytes" % (peer, len(header)))
     (length,) = struct.unpack("<i", header)
@@ -89,11 +120,13 @@ def read_message(sk, peer):
     if length > MAX_MESSAGE:
         stop("receive %s: frame header: length %d is over the %d-byte limit for a message"
              % (peer, length, MAX_MESSAGE))
-    message = recv_exactly(sk, length)
+    try:
+        message = recv_exactly(sk, length)
+    except OSError as e:
+        stop(receive_error(peer, "the refusal's message", e, timeout))
     if len(message) < length:
         stop("receive %s: stream ended after %d of %d message bytes" % (peer, len(message), length))
-    text = message.decode("utf-8", errors="replace")
-    return "".join(ch if ch.isprintable() else "\\u{%x}" % ord(ch) for ch in text)
+    return escaped(message.decode("utf-8", errors="replace"))
 
 
 def main():
@@ -102,16 +135,23 @@ def main():
     parser.add_argument("--port", type=int, default=9001, help="the server's port")
     parser.add_argument("name", metavar="NAME", help="the file to download, relative to the server's root")
     parser.add_argument("-o", "--output", metavar="OUT", help="a file name, or a folder to save it in")
+    parser.add_argument("--timeout", type=float, default=30, metavar="SECS",
+                        help="give up when the server sends nothing for SECS")
     args = parser.parse_args()
+    if not 0 < args.timeout <= 86400:
+        parser.error("--timeout: must be more than 0 and at most 86400 seconds (a day)")
     name = args.name
     out = output_path(name, args.output)
 
     sk = socket.socket()
     try:
         sk.connect((args.host, args.port))
+    except socket.gaierror as e:  # the name has no address
+        stop("resolve %s:%d: %s" % (args.host, args.port, cause(e)))
     except OSError as e:
         stop("connect %s:%d: %s" % (args.host, args.port, cause(e)))
     peer = "%s:%d" % sk.getpeername()[:2]
+    sk.settimeout(args.timeout)  # a silent server is given up on, not waited for for ever
 
     try:
         raw = name.encode("utf-8")
@@ -121,16 +161,19 @@ def main():
 
     try:
         status = recv_exactly(sk, 1)
-        if not status:
-            stop("receive %s: the server closed without answering" % peer)
-        if status[0] == REFUSED:
-            why = read_message(sk, peer)
-            stop("download %s: the server refused %s: %s" % (peer, show_name(name), why))
-        if status[0] != OK:
-            stop("receive %s: unknown status byte %d" % (peer, status[0]))
+    except OSError as e:
+        stop(receive_error(peer, "the answer", e, args.timeout))
+    if not status:
+        stop("receive %s: the server closed without answering" % peer)
+    if status[0] == REFUSED:
+        why = read_message(sk, peer, args.timeout)
+        stop("download %s: the server refused %s: %s" % (peer, show_name(name), why))
+    if status[0] != OK:
+        stop("receive %s: unknown status byte %d" % (peer, status[0]))
+    try:
         header = recv_exactly(sk, 40)
     except OSError as e:
-        stop("receive %s: %s" % (peer, cause(e)))
+        stop(receive_error(peer, "the size and SHA-256", e, args.timeout))
     if len(header) < 40:
         stop("receive %s: stream ended after %d of 40 header bytes (size, SHA-256)"
              % (peer, len(header)))
@@ -143,6 +186,9 @@ def main():
         f = open(temp, "xb")  # x: fail rather than write into a file already there
     except OSError as e:
         stop("create %s: %s" % (temp, cause(e)))
+    # SIGTERM and SIGHUP end the download the way Ctrl-C does: the partial file removed.
+    for stop_signal in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop_signal, signal.default_int_handler)
     print("receiving %s: %d bytes, SHA-256 %s" % (show_name(name), size, digest.hex()), flush=True)
     kept = False
     try:
@@ -153,7 +199,8 @@ def main():
                 try:
                     chunk = sk.recv(min(BUFFER, size - received))
                 except OSError as e:
-                    stop("receive %s: %s; nothing saved" % (peer, cause(e)))
+                    what = "the file, after %d of %d bytes" % (received, size)
+                    stop("%s; nothing saved" % receive_error(peer, what, e, args.timeout))
                 if not chunk:
                     stop("receive %s: stream ended after %d of %d bytes; nothing saved"
                          % (peer, received, size))
@@ -172,7 +219,7 @@ def main():
             stop("save %s: %s; nothing saved" % (out, cause(e)))
         kept = True
     except KeyboardInterrupt:
-        print("interrupted (Ctrl-C): nothing saved", file=sys.stderr)
+        print("interrupted by a signal: nothing saved", file=sys.stderr)
         sys.exit(130)
     finally:
         if not kept:

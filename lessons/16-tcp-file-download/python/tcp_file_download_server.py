@@ -19,10 +19,10 @@ import socket
 import struct
 import sys
 import threading
+import time
 
 OK = 0
 REFUSED = 1
-CLIENT_TIMEOUT = 30  # seconds a read or a write on a client's socket may wait
 BUFFER = 256 * 1024
 
 
@@ -49,31 +49,37 @@ def show_bytes(raw):
     return repr(raw)
 
 
-def show_name(name):
-    """A name in double quotes with control characters escaped, as Rust's {:?} does."""
-    out = '"'
-    for ch in name:
-        if ch == '"':
-            out += '\\"'
-        elif ch == "\\":
-            out += "\\\\"
-        elif ch == "\n":
-            out += "\\n"
-        elif ch == "\r":
-            out += "\\r"
-        elif ch == "\t":
-            out += "\\t"
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out += "\\u{%x}" % ord(ch)
+def escaped(text):
+    """Text from a peer with its control characters escaped (\\x1b, \\n, \\u{202e}), as
+    the Rust lesson's netkit::escaped does: it can't forge a line or drive the terminal."""
+    out = ""
+    for ch in text:
+        n = ord(ch)
+        if ch in "\n\r\t":
+            out += {"\n": "\\n", "\r": "\\r", "\t": "\\t"}[ch]
+        elif n < 0x20 or 0x7F <= n < 0xA0:
+            out += "\\x%02x" % n
+        elif n in (0x2028, 0x2029) or 0x202A <= n <= 0x202E or 0x2066 <= n <= 0x2069:
+            out += "\\u{%x}" % n
         else:
             out += ch
-    return out + '"'
+    return out
 
 
-def recv_exactly(conn, n):
-    """Read until n bytes have arrived, or the stream ends (then fewer come back)."""
+def show_name(name):
+    """A name in double quotes, escaped."""
+    return '"' + escaped(name) + '"'
+
+
+def recv_exactly(conn, n, deadline):
+    """Read until n bytes have arrived, or the stream ends (then fewer come back), by
+    `deadline` (time.monotonic()), or socket.timeout."""
     data = bytearray()
     while len(data) < n:
+        left = deadline - time.monotonic()  # each read waits only for what is left
+        if left <= 0:
+            raise socket.timeout("timed out")
+        conn.settimeout(left)
         chunk = conn.recv(min(n - len(data), BUFFER))
         if not chunk:
             break
@@ -81,9 +87,11 @@ def recv_exactly(conn, n):
     return bytes(data)
 
 
-def read_name(conn, peer, max_name):
-    """The request frame: a 4-byte length checked before anything is read for it."""
-    header = recv_exactly(conn, 4)
+def read_name(conn, peer, max_name, timeout):
+    """The request frame: a 4-byte length checked before anything is read for it; the
+    whole frame within one deadline, so a trickling client can't hold its thread."""
+    deadline = time.monotonic() + timeout
+    header = recv_exactly(conn, 4, deadline)
     if len(header) < 4:
         raise Lost("receive %s: stream ended after %d of 4 header bytes" % (peer, len(header)))
     (length,) = struct.unpack("<i", header)
@@ -91,7 +99,7 @@ def read_name(conn, peer, max_name):
         raise Refused("frame header: length %d is negative" % length)
     if length > max_name:
         raise Refused("frame header: length %d is over --max-name %d" % (length, max_name))
-    raw = recv_exactly(conn, length)
+    raw = recv_exactly(conn, length, deadline)
     if len(raw) < length:
         raise Lost("receive %s: stream ended after %d of %d name bytes" % (peer, len(raw), length))
     return raw
@@ -149,12 +157,16 @@ def linger(conn):
         pass
 
 
-def serve(conn, peer, root, max_name):
+def serve(conn, peer, root, max_name, timeout):
     """One download; returns the line to print, or raises with the line to report."""
-    conn.settimeout(CLIENT_TIMEOUT)
     shown = None
     try:
-        raw = read_name(conn, peer, max_name)
+        try:
+            raw = read_name(conn, peer, max_name, timeout)
+        except socket.timeout:
+            raise Lost("receive %s: no whole request within %g s (--timeout); closed"
+                       % (peer, timeout))
+        conn.settimeout(timeout)  # no write to the client may wait longer
         try:
             name = raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -197,10 +209,10 @@ def serve(conn, peer, root, max_name):
         raise Lost("send %s: %s" % (peer, (e.strerror or str(e)).lower()))
 
 
-def handle(conn, addr, root, max_name):
+def handle(conn, addr, root, max_name, timeout):
     peer = "%s:%d" % addr[:2]
     try:
-        print(serve(conn, peer, root, max_name), flush=True)
+        print(serve(conn, peer, root, max_name, timeout), flush=True)
     except Lost as line:
         print(line, file=sys.stderr, flush=True)
     finally:
@@ -213,8 +225,14 @@ def main():
     parser.add_argument("--port", type=int, default=9001, help="port (0 = any free port)")
     parser.add_argument("--root", required=True, metavar="DIR", help="the folder to serve")
     parser.add_argument("--max-name", type=int, default=4096, metavar="BYTES",
-                        help="the longest file name accepted, in bytes")
+                        help="the longest file name accepted, in bytes (at most 65536)")
+    parser.add_argument("--timeout", type=float, default=30, metavar="SECS",
+                        help="a client has SECS to send its whole request")
     args = parser.parse_args()
+    if not 0 <= args.max_name <= 65536:
+        parser.error("--max-name: %d is not in 0..=65536" % args.max_name)
+    if not 0 < args.timeout <= 86400:
+        parser.error("--timeout: must be more than 0 and at most 86400 seconds (a day)")
 
     if not os.path.exists(args.root):
         print("root %s: no such file or directory" % args.root, file=sys.stderr)
@@ -239,7 +257,7 @@ def main():
             conn, addr = sk.accept()
             # The course's threading.Thread(target=..., args=(conn, addr)): a thread per
             # client, so a big download doesn't make the next client wait.
-            threading.Thread(target=handle, args=(conn, addr, root, args.max_name),
+            threading.Thread(target=handle, args=(conn, addr, root, args.max_name, args.timeout),
                              daemon=True).start()
     except KeyboardInterrupt:
         pass

@@ -1,16 +1,19 @@
 //! What the client does when the download goes wrong: one flipped byte on the way (the
 //! digest catches it), a stream cut in the middle of the file or of the header, a server
-//! that says nothing or something it shouldn't, Ctrl-C mid-download, usage errors and a
-//! refused connection. In every case: one line on stderr, and no file left behind.
+//! that says nothing or something it shouldn't (escape sequences included), a server that
+//! goes silent, Ctrl-C and SIGTERM mid-download, a stdout that closes (`| head`), usage
+//! errors, a name that does not resolve and a refused connection. In every case: one line
+//! on stderr, and no file left behind.
 
 mod common;
 
 use std::fs;
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use common::*;
-use lesson_runner::{PATIENCE, Running};
+use lesson_runner::{Finished, PATIENCE, Running, refused_port};
 
 /// A root with one 2 MB file; the server for it; the file's bytes.
 fn two_megabytes(t: &Scratch) -> (Running, SocketAddr, Vec<u8>) {
@@ -97,38 +100,130 @@ fn servers_that_answer_nothing_or_nonsense() {
             "receive {addr}: frame header: length 1073741824 is over the 4096-byte limit for a message"
         ),
     );
-    // A refusal whose message holds an escape sequence: shown escaped, not obeyed.
+    // A refusal whose message holds an escape sequence and a line break: shown escaped,
+    // not obeyed, and still one line.
     let mut answer = vec![1u8];
-    answer.extend_from_slice(&frame(b"no\x1b[2J"));
+    answer.extend_from_slice(&frame(b"no\x1b[2J\nsecond line"));
     let addr = fake_server(answer, false);
     fails_leaving_nothing(
         &t,
         addr,
-        &format!("download {addr}: the server refused \"data.bin\": no\\u{{1b}}[2J"),
+        &format!("download {addr}: the server refused \"data.bin\": no\\x1b[2J\\nsecond line"),
     );
 }
 
-#[test]
-fn ctrl_c_in_the_middle_of_a_download_leaves_nothing() {
-    let t = Scratch::new("ctrl-c");
+/// Run the client with `--timeout 0.3` against a test server that sends `answer` and
+/// then says nothing; expect exit 1 soon, with `line`, and nothing left in `out`.
+fn times_out(t: &Scratch, answer: Vec<u8>, line: impl Fn(SocketAddr) -> String) {
     let out = t.dir("out");
-    // A server that announces 10 bytes, sends 4, and then waits.
+    let addr = fake_server(answer, true);
+    let mut command = client_command(addr, "data.bin", Some(&out), t.path());
+    command.args(["--timeout", "0.3"]);
+    let started = Instant::now();
+    let done = Running::spawn(command)
+        .expect("start client")
+        .finish(PATIENCE)
+        .expect("client ends");
+    assert_eq!(done.code(), 1, "{done:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "gave up at its own --timeout, not the test server's"
+    );
+    assert_eq!(one_line(&done), line(addr));
+    assert_eq!(names_in(&out), Vec::<String>::new(), "no partial file");
+}
+
+#[test]
+fn a_silent_server_meets_the_timeout_at_each_stage() {
+    let t = Scratch::new("silent");
+    // Not a byte of answer.
+    times_out(&t, Vec::new(), |addr| {
+        format!(
+            "receive {addr}: nothing arrived for 0.3 s while waiting for the answer (--timeout)"
+        )
+    });
+    // The status byte and 5 bytes of the header.
+    times_out(&t, vec![0u8; 6], |addr| {
+        format!(
+            "receive {addr}: nothing arrived for 0.3 s while waiting for the size and SHA-256 (--timeout)"
+        )
+    });
+    // The whole header, 4 of the 10 bytes announced, then silence: the .part goes too.
+    let mut answer = ok_header(10, &[0u8; 32]);
+    answer.extend_from_slice(b"abcd");
+    times_out(&t, answer, |addr| {
+        format!(
+            "receive {addr}: nothing arrived for 0.3 s while waiting for the file, after 4 of 10 bytes (--timeout); nothing saved"
+        )
+    });
+}
+
+/// Start the client for `data.bin` into `out` against a test server that announces 10
+/// bytes, sends 4 and waits; return it once its partial file is there.
+fn stalled_download(t: &Scratch, out: &Path) -> Running {
     let mut answer = ok_header(10, &[0u8; 32]);
     answer.extend_from_slice(b"abcd");
     let addr = fake_server(answer, true);
-    let client = Running::spawn(client_command(addr, "data.bin", Some(&out), t.path()))
+    let client = Running::spawn(client_command(addr, "data.bin", Some(out), t.path()))
         .expect("start client");
     client
         .wait_for_stdout("receiving \"data.bin\": 10 bytes", PATIENCE)
         .expect("client receiving");
     // The partial file exists now: `.data.bin.PID.part`.
     let partial = format!(".data.bin.{}.part", client.pid());
-    assert_eq!(names_in(&out), [partial.as_str()]);
+    assert_eq!(names_in(out), [partial.as_str()]);
+    client
+}
+
+#[test]
+fn ctrl_c_in_the_middle_of_a_download_leaves_nothing() {
+    let t = Scratch::new("ctrl-c");
+    let out = t.dir("out");
+    let client = stalled_download(&t, &out);
     client.interrupt().expect("Ctrl-C");
     let done = client.finish(PATIENCE).expect("client ends");
     assert_eq!(done.code(), 130);
-    assert_eq!(one_line(&done), "interrupted (Ctrl-C): nothing saved");
+    assert_eq!(one_line(&done), "interrupted by a signal: nothing saved");
     assert_eq!(names_in(&out), Vec::<String>::new());
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_in_the_middle_of_a_download_leaves_nothing() {
+    // `kill PID`: the same end as Ctrl-C (ctrlc's termination feature), and a message
+    // that does not claim it was Ctrl-C.
+    let t = Scratch::new("sigterm");
+    let out = t.dir("out");
+    let client = stalled_download(&t, &out);
+    client.terminate().expect("SIGTERM");
+    let done = client.finish(PATIENCE).expect("client ends");
+    assert_eq!(done.code(), 130, "{done:?}");
+    assert_eq!(one_line(&done), "interrupted by a signal: nothing saved");
+    assert_eq!(names_in(&out), Vec::<String>::new());
+}
+
+#[test]
+fn a_closed_stdout_stops_the_download_and_leaves_nothing() {
+    // `tcp-file-download-client NAME | head -n 0`. The name is 100,000 bytes long, so the
+    // `receiving` line that holds it is more than a pipe can take: printing it finds
+    // stdout closed while the partial file is there.
+    let t = Scratch::new("closed-stdout");
+    let out = t.dir("out");
+    let mut answer = ok_header(10, &[0u8; 32]);
+    answer.extend_from_slice(b"abcd");
+    let addr = fake_server(answer, true);
+    let name = "a".repeat(100_000);
+    let command = client_command(addr, &name, Some(&out.join("data.bin")), t.path());
+    let done = Running::spawn_head(command, 0)
+        .expect("start client | head -n 0")
+        .finish(PATIENCE)
+        .expect("client ends");
+    assert_eq!(done.code(), 130, "stops as Ctrl-C does: {done:?}");
+    assert_eq!(
+        one_line(&done),
+        "stopped: stdout was closed; no partial file is left"
+    );
+    assert_eq!(names_in(&out), Vec::<String>::new(), "no partial file");
 }
 
 #[test]
@@ -150,6 +245,12 @@ fn usage_errors_exit_2() {
     let done = run(&["--port", "ninety", "a.txt"]);
     assert_eq!(done.code(), 2);
     assert!(done.stderr.contains("--port"), "{}", done.stderr);
+    // A --timeout beyond a day, or infinite: a usage error that says so.
+    for value in ["1e19", "inf", "18446744073709551615"] {
+        let done = run(&["--timeout", value, "a.txt"]);
+        assert_eq!(done.code(), 2, "--timeout {value}: {done:?}");
+        assert!(done.stderr.contains("at most"), "{value}: {}", done.stderr);
+    }
     // A NAME with no file name to save under, and no -o.
     let done = run(&["--port", "1", ".."]);
     assert_eq!(done.code(), 2);
@@ -177,4 +278,44 @@ fn a_refused_connection_names_the_address_and_exits_1() {
     );
     assert_eq!(names_in(t.path()), Vec::<String>::new());
     assert!(fs::metadata(t.join("a.txt")).is_err());
+}
+
+/// Run the client with `args` in `t`.
+fn client_with(t: &Scratch, args: &[&str]) -> Finished {
+    let mut command = std::process::Command::new(CLIENT);
+    command.args(args).current_dir(t.path());
+    Running::spawn(command)
+        .expect("start client")
+        .finish(PATIENCE)
+        .expect("client ends")
+}
+
+#[test]
+fn a_name_that_does_not_resolve_is_a_resolve_error() {
+    let t = Scratch::new("resolve");
+    let done = client_with(&t, &["--host", "no-such-host.invalid", "a.txt"]);
+    assert_eq!(done.code(), 1, "{done:?}");
+    let line = one_line(&done);
+    assert!(
+        line.starts_with("resolve no-such-host.invalid:9001: "),
+        "names the stage that failed: {line}"
+    );
+    assert_eq!(names_in(t.path()), Vec::<String>::new());
+}
+
+#[test]
+fn an_ipv6_address_is_written_in_brackets() {
+    let t = Scratch::new("ipv6");
+    // Nobody listens on this port of ::1 (or this machine has no IPv6): either way the
+    // line names [::1]:PORT, the way an address with a port is written.
+    let refused = refused_port().expect("a refused port");
+    let port = refused.addr.port().to_string();
+    let done = client_with(&t, &["--host", "::1", "--port", &port, "a.txt"]);
+    assert_eq!(done.code(), 1, "{done:?}");
+    let line = one_line(&done);
+    assert!(
+        line.starts_with(&format!("connect [::1]:{port}: ")),
+        "{line}"
+    );
+    assert_eq!(names_in(t.path()), Vec::<String>::new());
 }

@@ -167,6 +167,30 @@ fn a_symlink_that_stays_inside_the_root_is_served() {
 }
 
 #[test]
+fn a_server_whose_stdout_is_closed_goes_on_serving() {
+    // `tcp-file-download-server ... | head -n 1`: after the banner nobody reads its
+    // stdout. What it would print is lost; every download still works.
+    let t = Scratch::new("server-head");
+    let root = t.dir("root");
+    fs::write(root.join("ok.txt"), "fine\n").expect("write");
+    let mut command = std::process::Command::new(SERVER);
+    command.args(["--port", "0", "--root"]).arg(&root);
+    let mut server = Running::spawn_head(command, 1).expect("start server | head -n 1");
+    let addr = server.wait_for_banner(PATIENCE).expect("server banner");
+    for round in 0..3 {
+        let out = t.join(format!("copy{round}.txt"));
+        let done = download(addr, "ok.txt", Some(&out), t.path());
+        assert_eq!(done.code(), 0, "download {round}: {}", done.stderr);
+        assert_eq!(fs::read_to_string(&out).expect("saved"), "fine\n");
+    }
+    assert!(
+        server.try_status().expect("status").is_none(),
+        "the server is still running"
+    );
+    assert!(!server.stderr().contains("panicked"), "{}", server.stderr());
+}
+
+#[test]
 fn several_downloads_at_once_each_arrive_whole() {
     let t = Scratch::new("many");
     let root = t.dir("root");

@@ -6,12 +6,15 @@
 mod common;
 
 use std::fs;
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::thread;
+use std::time::{Duration, Instant};
 
 use common::*;
-use lesson_runner::{Finished, PATIENCE, Running, python3};
+use lesson_runner::{Finished, PATIENCE, Running, connect, python3};
 
 fn script(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -209,4 +212,105 @@ fn rust_server_python_client_refuses_a_flipped_byte_and_a_cut_stream() {
         format!("receive {addr}: stream ended after 123456 of 5000000 bytes; nothing saved")
     );
     assert_eq!(names_in(&out), Vec::<String>::new());
+}
+
+#[test]
+fn both_clients_give_up_on_a_silent_server_and_show_a_refusal_escaped() {
+    let Some(py) = python3() else { return };
+    let t = Scratch::new("py-client-silent");
+    let out = t.dir("out");
+    // The header, 4 of the 10 bytes announced, then silence.
+    let mut stalled = ok_header(10, &[0u8; 32]);
+    stalled.extend_from_slice(b"abcd");
+    let mut refusal = vec![1u8];
+    refusal.extend_from_slice(&frame(b"no\x1b[2J\nsecond line"));
+    for (answer, line) in [
+        (
+            stalled,
+            "nothing arrived for 0.3 s while waiting for the file, after 4 of 10 bytes (--timeout); nothing saved",
+        ),
+        (
+            refusal,
+            "the server refused \"data.bin\": no\\x1b[2J\\nsecond line",
+        ),
+    ] {
+        let mut lines = Vec::new();
+        for python in [false, true] {
+            let addr = fake_server(answer.clone(), true);
+            let mut command = if python {
+                let mut command = Command::new(&py);
+                command.arg(script("tcp_file_download_client.py"));
+                command
+            } else {
+                Command::new(CLIENT)
+            };
+            command
+                .args(["--port", &addr.port().to_string(), "data.bin", "-o"])
+                .arg(&out)
+                .args(["--timeout", "0.3"])
+                .env("PYTHONIOENCODING", "utf-8");
+            let done = Running::spawn(command)
+                .expect("start client")
+                .finish(PATIENCE)
+                .expect("client ends");
+            assert_eq!(done.code(), 1, "python: {python}: {done:?}");
+            let got = one_line(&done);
+            assert!(got.ends_with(line), "python: {python}: {got}");
+            lines.push(got.replace(&addr.to_string(), "ADDR"));
+            assert_eq!(names_in(&out), Vec::<String>::new());
+        }
+        assert_eq!(lines[0], lines[1], "the same line from both clients");
+    }
+}
+
+#[test]
+fn python_server_shows_a_name_with_control_characters_escaped() {
+    let Some(py) = python3() else { return };
+    let t = Scratch::new("py-server-escaped");
+    let (root, _) = root(&t);
+    let (server, addr) = python_server(&py, &root);
+    let answer = raw_exchange(addr, &frame(b"x\x1b[2J\nsent \"y\"\r"));
+    assert_eq!(refusal(&answer), "no such file");
+    // The same form as the Rust server's (tests/refusals.rs).
+    let shown = r#""x\x1b[2J\nsent "y"\r""#;
+    server
+        .wait_for_stdout(&format!(" asks for {shown}\n"), PATIENCE)
+        .expect("the asks-for line, escaped");
+    let line = reported(&server, "no such file");
+    assert!(line.starts_with(&format!("refused {shown} to ")), "{line}");
+    assert!(!server.stdout().contains('\x1b') && !server.stderr().contains('\x1b'));
+}
+
+#[test]
+fn python_server_gives_a_request_one_deadline() {
+    let Some(py) = python3() else { return };
+    let t = Scratch::new("py-server-trickle");
+    let (root, _) = root(&t);
+    let mut command = Command::new(&py);
+    command
+        .arg(script("tcp_file_download_server.py"))
+        .args(["--port", "0", "--timeout", "1", "--root"])
+        .arg(&root);
+    let server = Running::spawn(command).expect("start python3");
+    let addr = server.wait_for_banner(PATIENCE).expect("python banner");
+    let started = Instant::now();
+    // A byte every 100 ms: the 37-byte request would take 3.7 s (tests/refusals.rs has the
+    // same for the Rust server).
+    thread::spawn(move || {
+        let Ok(mut stream) = connect(addr) else {
+            return;
+        };
+        for byte in frame(b"a-rather-long-name-for-a-file.txt") {
+            if stream.write_all(&[byte]).is_err() {
+                return;
+            }
+            thread::sleep(Duration::from_millis(100));
+        }
+    });
+    reported(&server, "no whole request within 1 s (--timeout); closed");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
 }

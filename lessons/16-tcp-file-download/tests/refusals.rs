@@ -10,7 +10,8 @@ use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
 use std::os::unix::fs::symlink;
 use std::path::Path;
-use std::time::Instant;
+use std::thread;
+use std::time::{Duration, Instant};
 
 use common::*;
 use lesson_runner::{PATIENCE, Running, connect, read_to_close};
@@ -167,6 +168,34 @@ fn a_name_that_is_not_utf8_is_refused_and_shown_escaped() {
 }
 
 #[test]
+fn a_name_with_control_characters_is_shown_escaped() {
+    // A client must neither forge a line of the server's report nor drive its terminal.
+    let t = Scratch::new("escaped");
+    let root = root_with_a_secret_beside_it(&t);
+    let (server, addr) = server(&root, &[]);
+    let answer = raw_exchange(
+        addr,
+        &frame(b"x\x1b[2J\nsent \"ok.txt\" to 10.0.0.1:1: 5 bytes\r"),
+    );
+    assert_eq!(refusal(&answer), "no such file");
+    let shown = r#""x\x1b[2J\nsent "ok.txt" to 10.0.0.1:1: 5 bytes\r""#;
+    let line = reported(&server, "no such file");
+    assert!(
+        line.starts_with(&format!("refused {shown} to 127.0.0.1:")),
+        "{line}"
+    );
+    let log = server
+        .wait_for_stdout(&format!(" asks for {shown}\n"), PATIENCE)
+        .expect("the server's asks-for line");
+    assert!(
+        !log.contains('\x1b') && !server.stderr().contains('\x1b'),
+        "no escape character on the server's screen"
+    );
+    assert_eq!(log.lines().count(), 3, "one line for the request: {log}");
+    still_serving(addr, &t);
+}
+
+#[test]
 fn a_client_that_gives_up_mid_frame_is_reported_and_the_server_goes_on() {
     let t = Scratch::new("giveup");
     let root = root_with_a_secret_beside_it(&t);
@@ -194,6 +223,40 @@ fn a_client_that_gives_up_mid_frame_is_reported_and_the_server_goes_on() {
 }
 
 #[test]
+fn a_request_gets_one_deadline_however_slowly_it_comes() {
+    let t = Scratch::new("trickle");
+    let root = root_with_a_secret_beside_it(&t);
+    let (server, addr) = server(&root, &["--timeout", "1"]);
+    let started = Instant::now();
+    // A client that says nothing, and one that sends its request a byte every 100 ms: the
+    // 37 bytes would take 3.7 s, and no single read waits as long as 1 s.
+    let _silent = connect(addr).expect("connect");
+    thread::spawn(move || {
+        let Ok(mut stream) = connect(addr) else {
+            return;
+        };
+        for byte in frame(b"a-rather-long-name-for-a-file.txt") {
+            if stream.write_all(&[byte]).is_err() {
+                return; // the server has closed: what this test waits for
+            }
+            thread::sleep(Duration::from_millis(100));
+        }
+    });
+    let end = "no whole request within 1 s (--timeout); closed\n";
+    assert!(
+        wait_until(|| server.stderr().matches(end).count() == 2),
+        "both dropped: {}",
+        server.stderr()
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "one deadline for the request, not one per read: {:?}",
+        started.elapsed()
+    );
+    still_serving(addr, &t);
+}
+
+#[test]
 fn server_usage_a_missing_root_and_a_port_in_use() {
     let t = Scratch::new("usage");
     // No --root: clap's usage error, exit 2.
@@ -203,6 +266,27 @@ fn server_usage_a_missing_root_and_a_port_in_use() {
         .expect("ends");
     assert_eq!(done.code(), 2);
     assert!(done.stderr.contains("--root <DIR>"), "{}", done.stderr);
+
+    // A --max-name that would let one client claim gigabytes, a --timeout beyond a day:
+    // usage errors.
+    let root = t.dir("root");
+    let root = root.to_str().expect("utf-8");
+    for (option, value, says) in [
+        ("--max-name", "3000000000", "0..=65536"),
+        ("--timeout", "1e19", "at most"),
+        ("--timeout", "inf", "at most"),
+    ] {
+        let done = Running::start(SERVER, &["--port", "0", "--root", root, option, value])
+            .expect("start")
+            .finish(PATIENCE)
+            .expect("ends");
+        assert_eq!(done.code(), 2, "{option} {value}: {done:?}");
+        assert!(
+            done.stderr.contains(says),
+            "{option} {value}: {}",
+            done.stderr
+        );
+    }
 
     // A root that is not there: one line, exit 1.
     let missing = t.join("not-there");

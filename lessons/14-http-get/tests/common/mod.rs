@@ -17,11 +17,17 @@ pub const HTTP_GET: &str = env!("CARGO_BIN_EXE_http-get");
 
 pub use lesson_runner::Scratch;
 
-/// Start http-get with `args`, its current folder `dir` (where it saves by default).
-pub fn start_http_get(dir: &Path, args: &[&str]) -> Running {
+/// The command for http-get with `args`, its current folder `dir` (where it saves by
+/// default).
+pub fn http_get_command(dir: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(HTTP_GET);
     command.args(args).current_dir(dir);
-    Running::spawn(command).expect("start http-get")
+    command
+}
+
+/// Start http-get with `args`, its current folder `dir`.
+pub fn start_http_get(dir: &Path, args: &[&str]) -> Running {
+    Running::spawn(http_get_command(dir, args)).expect("start http-get")
 }
 
 /// Run http-get to its end.

@@ -5,8 +5,9 @@
 //! then UTF-8), reads the status byte, and then either the server's error message or the
 //! size (u64 little-endian), the SHA-256 (32 bytes) and the bytes. The bytes go into a
 //! temporary file next to the output; only when their count and their SHA-256 match what
-//! the server announced is it renamed to the output name. A cut stream, a wrong digest or
-//! Ctrl-C leaves nothing behind (and an older file of that name untouched).
+//! the server announced is it renamed to the output name. A cut stream, a wrong digest, a
+//! server silent for --timeout, Ctrl-C or a closed stdout leaves nothing behind (and an
+//! older file of that name untouched).
 //!
 //! Run it:        cargo run -p tcp-file-download --bin tcp-file-download-client -- welcome.txt -o /tmp
 //! With a server: cargo run -p tcp-file-download --bin tcp-file-download-server -- --root lessons/16-tcp-file-download/files
@@ -16,13 +17,14 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, IsTerminal, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use netkit::{error_line, fail};
+use netkit::{error_line, fail, host_port, say};
 use sha2::{Digest, Sha256};
 
 /// Download one file from a tcp-file-download server; keep it only if it checks out.
@@ -41,6 +43,10 @@ struct Args {
     /// Default: its own name, in the current folder.
     #[arg(short, long, value_name = "OUT")]
     output: Option<PathBuf>,
+    /// Give up when the server sends nothing for SECS (at the answer, the header or in
+    /// the middle of the file).
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = netkit::seconds)]
+    timeout: Duration,
 }
 
 /// The status byte: what follows it.
@@ -60,6 +66,7 @@ fn main() -> ExitCode {
         port,
         name,
         output,
+        timeout,
     } = Args::parse();
 
     // Where the file will go, decided before we connect: a mistake here is the user's
@@ -72,15 +79,30 @@ fn main() -> ExitCode {
         }
     };
 
-    // socket() + connect(): see lesson 01.
-    let mut conn = match TcpStream::connect((host.as_str(), port)) {
+    // The name to addresses first, so that a name that does not exist is told apart
+    // from a server that is not there. Then socket() + connect(): see lesson 01.
+    let addr = host_port(&host, port);
+    let addrs: Vec<SocketAddr> = match (host.as_str(), port).to_socket_addrs() {
+        Ok(addrs) => addrs.collect(),
+        Err(e) => return fail("resolve", addr, &e),
+    };
+    let mut conn = match TcpStream::connect(&addrs[..]) {
         Ok(conn) => conn,
-        Err(e) => return fail("connect", format_args!("{host}:{port}"), &e),
+        Err(e) => return fail("connect", addr, &e),
     };
     let peer = match conn.peer_addr() {
         Ok(peer) => peer,
-        Err(e) => return fail("connect", format_args!("{host}:{port}"), &e),
+        Err(e) => return fail("connect", addr, &e),
     };
+    // settimeout(): a server that goes silent (before answering, or in the middle of the
+    // file) is given up on after --timeout, instead of keeping us, and the partial file,
+    // waiting for ever.
+    let timeouts = conn
+        .set_read_timeout(Some(timeout))
+        .and_then(|()| conn.set_write_timeout(Some(timeout)));
+    if let Err(e) = timeouts {
+        return fail("settimeout", peer, &e);
+    }
 
     // 1. The request: the name as one frame, header and body in one write.
     let Ok(len) = i32::try_from(name.len()) else {
@@ -102,13 +124,13 @@ fn main() -> ExitCode {
                 "receive {peer}: the server closed without answering"
             ));
         }
-        Err(e) => return fail("receive", peer, &e),
+        Err(e) => return stop(receive_error(peer, "the answer", &e, timeout)),
     }
     match status[0] {
         OK => {}
         REFUSED => {
             // The server said no, and why, as one frame.
-            return match read_message(&mut conn, peer) {
+            return match read_message(&mut conn, peer, timeout) {
                 Ok(why) => stop(format!(
                     "download {peer}: the server refused {name:?}: {why}"
                 )),
@@ -127,7 +149,7 @@ fn main() -> ExitCode {
                 "receive {peer}: stream ended after {got} of 40 header bytes (size, SHA-256)"
             ));
         }
-        Err(e) => return fail("receive", peer, &e),
+        Err(e) => return stop(receive_error(peer, "the size and SHA-256", &e, timeout)),
     }
     let (size_bytes, digest) = header.split_at(8);
     let mut size = [0u8; 8];
@@ -140,15 +162,18 @@ fn main() -> ExitCode {
         Ok(partial) => partial,
         Err(line) => return stop(line),
     };
-    // Ctrl-C would end the process in the middle of a write, and the partial file would
-    // stay. The handler runs on a thread of its own: it removes the file, then exits.
+    // Ctrl-C (or SIGTERM, SIGHUP) would end the process in the middle of a write, and the
+    // partial file would stay. The handler runs on a thread of its own: it removes the
+    // file, then exits. (It can't tell which signal came: the message fits all three.)
     let temp = partial.path.clone();
-    let _ = ctrlc::set_handler(move || {
-        let _ = fs::remove_file(&temp);
-        eprintln!("interrupted (Ctrl-C): nothing saved");
-        std::process::exit(130);
+    let _ =
+        ctrlc::set_handler(move || interrupted(&temp, "interrupted by a signal: nothing saved"));
+    // Piped into `head`, which has seen enough: stop the same way.
+    let temp = partial.path.clone();
+    netkit::when_stdout_closes(move || {
+        interrupted(&temp, "stopped: stdout was closed; no partial file is left");
     });
-    println!("receiving {name:?}: {size} bytes, SHA-256 {}", hex(digest));
+    say!("receiving {name:?}: {size} bytes, SHA-256 {}", hex(digest));
 
     // A progress bar, but only for a person watching: into a pipe or a log it would be
     // noise. (indicatif also redraws at most ~20 times a second, whatever the speed.)
@@ -181,10 +206,9 @@ fn main() -> ExitCode {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => {
                 bar.abandon();
-                return stop(format!(
-                    "{}; nothing saved",
-                    error_line("receive", peer, &e)
-                ));
+                let what = format!("the file, after {received} of {size} bytes");
+                let line = receive_error(peer, &what, &e, timeout);
+                return stop(format!("{line}; nothing saved"));
             }
         };
         hasher.update(&buf[..n]);
@@ -213,7 +237,7 @@ fn main() -> ExitCode {
     if let Err(line) = partial.keep(&out) {
         return stop(line);
     }
-    println!("saved {} ({size} bytes, SHA-256 verified)", out.display());
+    say!("saved {} ({size} bytes, SHA-256 verified)", out.display());
     ExitCode::SUCCESS
 }
 
@@ -290,9 +314,14 @@ impl Drop for Partial {
 
 /// Read the error message frame: a 4-byte signed little-endian length, checked before
 /// anything is allocated, then that many bytes of UTF-8.
-fn read_message(conn: &mut TcpStream, peer: SocketAddr) -> Result<String, String> {
+fn read_message(
+    conn: &mut TcpStream,
+    peer: SocketAddr,
+    timeout: Duration,
+) -> Result<String, String> {
+    let what = "the refusal's message";
     let mut header = [0u8; 4];
-    let got = read_full(conn, &mut header).map_err(|e| error_line("receive", peer, &e))?;
+    let got = read_full(conn, &mut header).map_err(|e| receive_error(peer, what, &e, timeout))?;
     if got < 4 {
         return Err(format!(
             "receive {peer}: stream ended after {got} of 4 header bytes"
@@ -310,15 +339,39 @@ fn read_message(conn: &mut TcpStream, peer: SocketAddr) -> Result<String, String
         ));
     }
     let mut message = vec![0u8; len];
-    let got = read_full(conn, &mut message).map_err(|e| error_line("receive", peer, &e))?;
+    let got = read_full(conn, &mut message).map_err(|e| receive_error(peer, what, &e, timeout))?;
     if got < len {
         return Err(format!(
             "receive {peer}: stream ended after {got} of {len} message bytes"
         ));
     }
     // Text from the network, on its way to a terminal: invalid UTF-8 shown as �, and
-    // control characters escaped, so a server can't send escape sequences to our screen.
-    Ok(String::from_utf8_lossy(&message).escape_debug().to_string())
+    // control characters escaped, so a server can't send escape sequences to our screen
+    // or start a line of its own.
+    Ok(netkit::escaped_bytes(&message))
+}
+
+/// The line for a read that failed while waiting for `what`: a timeout says how long it
+/// waited, and for what.
+fn receive_error(peer: SocketAddr, what: &str, e: &io::Error, timeout: Duration) -> String {
+    if matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    ) {
+        format!(
+            "receive {peer}: nothing arrived for {} s while waiting for {what} (--timeout)",
+            timeout.as_secs_f64()
+        )
+    } else {
+        error_line("receive", peer, e)
+    }
+}
+
+/// Remove the partial file, say why we stop, exit 130: Ctrl-C's way out.
+fn interrupted(temp: &Path, why: &str) {
+    let _ = fs::remove_file(temp);
+    eprintln!("{why}");
+    std::process::exit(130);
 }
 
 /// Fill `buf` from `reader`, however many reads that takes (lesson 10's `read_full`).

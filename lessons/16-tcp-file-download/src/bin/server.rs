@@ -10,8 +10,9 @@
 //!
 //! New in this lesson: a name that came from the network is turned into a path only after
 //! checks (no `..`, no absolute path, no symlink that leads out of --root); the name's
-//! length is checked before anything is allocated for it; and the file is read twice,
-//! once to hash it and once to send it, because the digest goes out before the bytes.
+//! length is checked before anything is allocated for it, and the whole request has one
+//! deadline (--timeout), however slowly it comes; and the file is read twice, once to
+//! hash it and once to send it, because the digest goes out before the bytes.
 //!
 //! Run it:        cargo run -p tcp-file-download --bin tcp-file-download-server -- --root lessons/16-tcp-file-download/files
 //! Then, in another terminal:
@@ -26,10 +27,10 @@ use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::Parser;
-use netkit::{banner, error_line, fail, py_bytes};
+use netkit::{banner, error_line, fail, py_bytes, say};
 use sha2::{Digest, Sha256};
 
 /// Serve the files under --root: one file per connection, a thread per client.
@@ -45,20 +46,19 @@ struct Args {
     /// The folder whose files are served. Nothing outside it can be downloaded.
     #[arg(long, value_name = "DIR")]
     root: PathBuf,
-    /// The longest file name accepted, in bytes (4096 is the longest path Linux accepts).
-    /// A longer length is refused before anything is allocated for it.
-    #[arg(long, value_name = "BYTES", default_value_t = 4096)]
+    /// The longest file name accepted, in bytes (4096 is the longest path Linux accepts;
+    /// at most 65536). A longer length is refused before anything is allocated for it.
+    #[arg(long, value_name = "BYTES", default_value_t = 4096,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=65_536))]
     max_name: usize,
+    /// A client has SECS to send its whole request, and no write to it may wait longer.
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = netkit::seconds)]
+    timeout: Duration,
 }
 
 /// The status byte: what follows it.
 const OK: u8 = 0; // size, digest, bytes
 const REFUSED: u8 = 1; // an error message, as one frame
-
-/// How long one read or write on a client's socket may wait. A client that connects and
-/// says nothing (or stops reading) is dropped after this, instead of holding its thread
-/// forever.
-const CLIENT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Buffer for reading the file: big enough that a 200 MB file takes few system calls.
 const BUFFER: usize = 256 * 1024;
@@ -69,6 +69,7 @@ fn main() -> ExitCode {
         port,
         root,
         max_name,
+        timeout,
     } = Args::parse();
 
     // The root as the kernel sees it: absolute, no `..`, no symlinks. Every file we serve
@@ -94,7 +95,9 @@ fn main() -> ExitCode {
     if let Err(e) = banner(local) {
         return fail("print", "stdout", &e);
     }
-    println!("serving the files under {}", root.display());
+    // say!, not println!: piped into `head`, the server's lines are lost once head has
+    // ended, and it goes on serving (println! would panic, and end a client's thread).
+    say!("serving the files under {}", root.display());
 
     // Every thread reads the root; an Arc shares one copy instead of cloning it each time.
     let real_root = Arc::new(real_root);
@@ -114,8 +117,8 @@ fn main() -> ExitCode {
         let real_root = Arc::clone(&real_root);
         let spawned = thread::Builder::new().spawn(move || {
             // One client's trouble is reported, and only ends that client's thread.
-            match serve(conn, peer, &real_root, max_name) {
-                Ok(line) => println!("{line}"),
+            match serve(conn, peer, &real_root, max_name, timeout) {
+                Ok(line) => say!("{line}"),
                 Err(line) => eprintln!("{line}"),
             }
         });
@@ -132,13 +135,15 @@ fn serve(
     peer: SocketAddr,
     root: &Path,
     max_name: usize,
+    timeout: Duration,
 ) -> Result<String, String> {
-    conn.set_read_timeout(Some(CLIENT_TIMEOUT))
-        .and_then(|()| conn.set_write_timeout(Some(CLIENT_TIMEOUT)))
+    // A client that stops reading is dropped after --timeout, instead of holding its
+    // thread for ever. (Reads get their deadline in read_name.)
+    conn.set_write_timeout(Some(timeout))
         .map_err(|e| error_line("configure", peer, &e))?;
 
     // 1. The request: one frame, the file name.
-    let raw = read_name(&mut conn, peer, max_name)?;
+    let raw = read_name(&mut conn, peer, max_name, timeout)?;
     // A name is text. Bytes that are not UTF-8 are refused, and shown escaped (b'\xff')
     // in our report: never print raw bytes from a peer into a terminal.
     let name = match String::from_utf8(raw) {
@@ -153,9 +158,10 @@ fn serve(
             ));
         }
     };
-    // {name:?} quotes the name and escapes control characters, for the same reason.
-    let shown = format!("{name:?}");
-    println!("{peer} asks for {shown}");
+    // In quotes, its control characters escaped, for the same reason: a name holding
+    // `\n` must not forge a line of our report.
+    let shown = format!("\"{}\"", netkit::escaped(&name));
+    say!("{peer} asks for {shown}");
 
     // 2. From name to file, only if it stays inside the root.
     let path = match resolve(root, &name) {
@@ -222,10 +228,28 @@ fn serve(
 }
 
 /// Read the request frame: 4 bytes of length (signed, little-endian, as lesson 10), checked
-/// against `max_name` *before* a buffer is made for it, then exactly that many bytes.
-fn read_name(conn: &mut TcpStream, peer: SocketAddr, max_name: usize) -> Result<Vec<u8>, String> {
+/// against `max_name` *before* a buffer is made for it, then exactly that many bytes, all
+/// within `timeout`.
+fn read_name(
+    conn: &mut TcpStream,
+    peer: SocketAddr,
+    max_name: usize,
+    timeout: Duration,
+) -> Result<Vec<u8>, String> {
+    // One deadline for the whole request, not one per read: a client that sends a byte
+    // now and then, or nothing at all, must not keep its thread for ever.
+    let deadline = Instant::now()
+        .checked_add(timeout)
+        .expect("--timeout is at most a day");
+    let failed = |e: io::Error| match e.kind() {
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => format!(
+            "receive {peer}: no whole request within {} s (--timeout); closed",
+            timeout.as_secs_f64()
+        ),
+        _ => error_line("receive", peer, &e),
+    };
     let mut header = [0u8; 4];
-    let got = read_full(conn, &mut header).map_err(|e| error_line("receive", peer, &e))?;
+    let got = read_full(conn, &mut header, deadline).map_err(&failed)?;
     if got < header.len() {
         return Err(format!(
             "receive {peer}: stream ended after {got} of 4 header bytes"
@@ -243,7 +267,7 @@ fn read_name(conn: &mut TcpStream, peer: SocketAddr, max_name: usize) -> Result<
         return Err(refuse(conn, peer, None, &why));
     }
     let mut name = vec![0u8; len]; // allocated only now, and at most --max-name bytes
-    let got = read_full(conn, &mut name).map_err(|e| error_line("receive", peer, &e))?;
+    let got = read_full(conn, &mut name, deadline).map_err(&failed)?;
     if got < len {
         return Err(format!(
             "receive {peer}: stream ended after {got} of {len} name bytes"
@@ -361,12 +385,19 @@ fn linger(conn: &mut TcpStream) {
     }
 }
 
-/// Fill `buf` from `reader`, however many reads that takes (lesson 10's `read_full`).
-/// Returns how many bytes arrived: fewer than `buf.len()` only if the stream ended first.
-fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+/// Fill `buf` from `conn`, however many reads that takes (lesson 10's `read_full`), by
+/// `deadline`. Returns how many bytes arrived: fewer than `buf.len()` only if the stream
+/// ended first.
+fn read_full(conn: &mut TcpStream, buf: &mut [u8], deadline: Instant) -> io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
-        match reader.read(&mut buf[filled..]) {
+        // Each read may wait only for what is left of the deadline.
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        conn.set_read_timeout(Some(left))?;
+        match conn.read(&mut buf[filled..]) {
             Ok(0) => break,
             Ok(n) => filled += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

@@ -235,7 +235,7 @@ pub fn fake_server(answer: Vec<u8>, hold: bool) -> SocketAddr {
             return;
         }
         let len = usize::try_from(i32::from_le_bytes(header)).unwrap_or(0);
-        let mut name = vec![0u8; len.min(4096)];
+        let mut name = vec![0u8; len.min(1 << 20)];
         let _ = conn.read_exact(&mut name);
         let _ = conn.write_all(&answer);
         if hold {
