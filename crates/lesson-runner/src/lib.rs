@@ -379,6 +379,28 @@ impl Drop for Running {
     }
 }
 
+/// Run `program` with a stdout that nobody reads any more, as after `| head` has quit:
+/// the reading end of its stdout pipe is closed before the program starts, so its first
+/// line already fails (EPIPE). Waits (at most [`PATIENCE`]) for it to end, and returns its
+/// exit code (`None` if a signal ended it) and everything it printed on stderr. Killed if
+/// it does not end by then. (Use [`Running::spawn_head`] to let lines through first.)
+pub fn run_with_stdout_closed<S: AsRef<OsStr>>(
+    program: impl AsRef<OsStr>,
+    args: &[S],
+) -> io::Result<(Option<i32>, String)> {
+    let mut running = Running::spawn_with(
+        {
+            let mut command = Command::new(program);
+            command.args(args);
+            command
+        },
+        Some(0),
+    )?;
+    running.close_stdin();
+    let finished = running.finish(PATIENCE)?;
+    Ok((finished.status.code(), finished.stderr))
+}
+
 /// The last few lines of `text`, for error messages.
 pub fn tail(text: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
@@ -399,6 +421,11 @@ fn copy_output(
     shared: Arc<Shared>,
     head: Option<usize>,
 ) {
+    if head == Some(0) {
+        drop(from); // nobody reads: the program's first print finds its stdout closed
+        shared.lock().open_streams -= 1;
+        return;
+    }
     thread::spawn(move || {
         let index = match stream {
             Stream::Stdout => 0,

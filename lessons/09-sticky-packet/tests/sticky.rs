@@ -2,14 +2,14 @@
 //! and raw test sockets on either side to pin the bytes. The course's Python programs are
 //! in tests/python.rs.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use lesson_runner::{Finished, PATIENCE, Running, connect, read_to_close};
+use lesson_runner::{Finished, PATIENCE, Running, connect, read_to_close, run_with_stdout_closed};
 
 const SERVER: &str = env!("CARGO_BIN_EXE_sticky-packet-server");
 const CLIENT: &str = env!("CARGO_BIN_EXE_sticky-packet-client");
@@ -27,43 +27,6 @@ fn server_command() -> Command {
     let mut command = Command::new(SERVER);
     command.args(["--port", "0"]);
     command
-}
-
-/// Run `program` with a stdout that nobody reads any more, as after `| head` has quit:
-/// a pipe whose reading end is closed before the program starts, so its first line
-/// already fails (EPIPE). Returns the exit code and everything on stderr.
-/// (`Running::spawn_head` lets the first chunk through and closes the pipe a moment
-/// later: a client that prints its lines back to back could finish before that.)
-fn run_with_stdout_closed(program: &str, args: &[&str]) -> (Option<i32>, String) {
-    struct KillOnDrop(Child);
-    impl Drop for KillOnDrop {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map(KillOnDrop)
-        .expect("start the program");
-    drop(child.0.stdout.take()); // the reader is gone
-    let mut stderr = child.0.stderr.take().expect("stderr is piped");
-    let (text_tx, text_rx) = mpsc::channel();
-    thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        let _ = text_tx.send(text);
-    });
-    // stderr closes when the program ends.
-    let text = text_rx
-        .recv_timeout(PATIENCE)
-        .expect("the program ends when its stdout is closed");
-    let status = child.0.wait().expect("exit status");
-    (status.code(), text)
 }
 
 /// Run the Rust client against `addr` until it ends.
@@ -333,7 +296,8 @@ fn a_closed_stdout_stops_the_client_as_ctrl_c_would() {
     // stops quietly with Ctrl-C's status (130): no panic (101), no backtrace.
     let (_server, addr) = start_server();
     let port = addr.port().to_string();
-    let (code, stderr) = run_with_stdout_closed(CLIENT, &["--port", &port]);
+    let (code, stderr) =
+        run_with_stdout_closed(CLIENT, &["--port", &port]).expect("run the client");
     assert_eq!(code, Some(130), "stderr: {stderr}");
     assert_eq!(stderr, "");
 }

@@ -8,7 +8,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
 
 use common::*;
-use lesson_runner::{PATIENCE, Running, read_to_close};
+use lesson_runner::{PATIENCE, Running, read_to_close, run_with_stdout_closed};
 
 /// The challenge the test server sends: the bytes 0, 1, ..., 31.
 fn fixed_challenge() -> Vec<u8> {
@@ -210,7 +210,8 @@ fn a_closed_stdout_stops_the_client_as_ctrl_c_would() {
     // stops quietly with Ctrl-C's status (130): no panic (101), no backtrace.
     let (_server, addr) = server(&["--key", "secret"], None);
     let port = addr.port().to_string();
-    let (code, stderr) = run_with_stdout_closed(CLIENT, &["--port", &port, "--key", "secret"]);
+    let (code, stderr) = run_with_stdout_closed(CLIENT, &["--port", &port, "--key", "secret"])
+        .expect("run the client");
     assert_eq!(code, Some(130), "stderr: {stderr}");
     assert_eq!(stderr, "");
 }

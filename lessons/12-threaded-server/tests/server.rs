@@ -1,14 +1,16 @@
 //! threaded-server and threaded-client as a student runs them: real processes, real
 //! sockets. The course's Python programs on the other side are in tests/python.rs.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Barrier, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use lesson_runner::{PATIENCE, Running, connect, read_at_least, read_to_close};
+use lesson_runner::{
+    PATIENCE, Running, connect, read_at_least, read_to_close, run_with_stdout_closed,
+};
 
 const SERVER: &str = env!("CARGO_BIN_EXE_threaded-server");
 const CLIENT: &str = env!("CARGO_BIN_EXE_threaded-client");
@@ -38,43 +40,6 @@ fn silent_after(bytes: &'static [u8]) -> (SocketAddr, mpsc::Sender<()>) {
         }
     });
     (addr, done_tx)
-}
-
-/// Run `program` with a stdout that nobody reads any more, as after `| head` has quit:
-/// a pipe whose reading end is closed before the program starts, so its first line
-/// already fails (EPIPE). Returns the exit code and everything on stderr.
-/// (`Running::spawn_head` lets the first chunk through and closes the pipe a moment
-/// later: a client that prints its lines back to back could finish before that.)
-fn run_with_stdout_closed(program: &str, args: &[&str]) -> (Option<i32>, String) {
-    struct KillOnDrop(Child);
-    impl Drop for KillOnDrop {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map(KillOnDrop)
-        .expect("start the program");
-    drop(child.0.stdout.take()); // the reader is gone
-    let mut stderr = child.0.stderr.take().expect("stderr is piped");
-    let (text_tx, text_rx) = mpsc::channel();
-    thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        let _ = text_tx.send(text);
-    });
-    // stderr closes when the program ends.
-    let text = text_rx
-        .recv_timeout(PATIENCE)
-        .expect("the program ends when its stdout is closed");
-    let status = child.0.wait().expect("exit status");
-    (status.code(), text)
 }
 
 /// Read until `want.len()` bytes have come (or the peer closed) and compare.
@@ -541,7 +506,8 @@ fn the_server_goes_on_serving_when_its_stdout_is_closed() {
 fn a_closed_stdout_stops_the_client_as_ctrl_c_would() {
     let (_run, addr) = server(&["--work-ms", "0"]);
     let port = addr.port().to_string();
-    let (code, stderr) = run_with_stdout_closed(CLIENT, &["--port", &port]);
+    let (code, stderr) =
+        run_with_stdout_closed(CLIENT, &["--port", &port]).expect("run the client");
     assert_eq!(code, Some(130), "stderr: {stderr}");
     assert_eq!(stderr, "");
 }

@@ -5,9 +5,7 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::thread;
+use std::process::Command;
 
 use hmac::{Hmac, KeyInit, Mac};
 use lesson_runner::{PATIENCE, Running, connect};
@@ -104,42 +102,4 @@ pub fn client_lines(stdout: &str) -> (Vec<u8>, String, String) {
         .strip_prefix("sent: ")
         .unwrap_or_else(|| panic!("third line should be `sent: MESSAGE`: {stdout:?}"));
     (challenge, answer.to_string(), sent.to_string())
-}
-
-/// Run `program` with a stdout that nobody reads any more, as after `| head` has quit:
-/// a pipe whose reading end is closed before the program starts, so its first line
-/// already fails (EPIPE). Returns the exit code and everything on stderr.
-/// (`Running::spawn_head` lets the first chunk through and closes the pipe a moment
-/// later: a client that prints its lines back to back could finish before that.)
-pub fn run_with_stdout_closed(program: &str, args: &[&str]) -> (Option<i32>, String) {
-    struct KillOnDrop(Child);
-    impl Drop for KillOnDrop {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let mut child = Command::new(program)
-        .args(args)
-        .env_remove("HMAC_AUTH_KEY")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map(KillOnDrop)
-        .expect("start the program");
-    drop(child.0.stdout.take()); // the reader is gone
-    let mut stderr = child.0.stderr.take().expect("stderr is piped");
-    let (text_tx, text_rx) = mpsc::channel();
-    thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        let _ = text_tx.send(text);
-    });
-    // stderr closes when the program ends.
-    let text = text_rx
-        .recv_timeout(PATIENCE)
-        .expect("the program ends when its stdout is closed");
-    let status = child.0.wait().expect("exit status");
-    (status.code(), text)
 }
