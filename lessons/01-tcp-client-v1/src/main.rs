@@ -12,12 +12,30 @@ use std::io::Write;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::process::ExitCode;
 
-use netkit::{fail, prompt};
+use netkit::{fail, host_port, prompt, say};
 
 const DEFAULT_IP: &str = "127.0.0.1";
 const DEFAULT_PORT: u16 = 7891;
+const USAGE: &str = "usage: tcp-client-v1   (no options: it asks for the server's ip and port, \
+                     then for one message to send)";
 
 fn main() -> ExitCode {
+    // No options: the questions are the interface, as the course's input() calls are. But
+    // `--help` must not be mistaken for nothing: say how to use it.
+    match std::env::args().nth(1).as_deref() {
+        None => {}
+        Some("--help" | "-h") => {
+            say!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Some(_) => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    }
+    // Piped into `head`, and head has ended: stop as Ctrl-C would (128 + SIGINT).
+    netkit::when_stdout_closes(|| std::process::exit(130));
+
     // The course: server_ip = input(...); server_port = int(input(...))
     let ip = match ask("server ip", DEFAULT_IP) {
         Ok(Some(ip)) => ip,
@@ -45,7 +63,7 @@ fn main() -> ExitCode {
     // handshake happens here. If nobody listens, this is where we hear "refused".
     let mut stream = match TcpStream::connect(&addrs[..]) {
         Ok(stream) => stream,
-        Err(e) => return fail("connect", format_args!("{ip}:{port}"), &e),
+        Err(e) => return fail("connect", host_port(&ip, port), &e),
     };
     let peer = stream.peer_addr().unwrap_or(addrs[0]);
 
@@ -60,7 +78,7 @@ fn main() -> ExitCode {
     if let Err(e) = stream.write_all(message.as_bytes()) {
         return fail("send", peer, &e);
     }
-    println!("sent {} bytes to {peer}", message.len());
+    say!("sent {} bytes to {peer}", message.len());
 
     // close(): dropping the stream closes the socket; the server's recv() then returns
     // what we sent, and after that an empty result.

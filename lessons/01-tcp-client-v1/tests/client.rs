@@ -2,6 +2,7 @@
 //! the other side.
 
 use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
 
 use lesson_runner::{PATIENCE, Running, read_to_close};
 
@@ -120,4 +121,78 @@ fn end_of_input_before_the_message_sends_nothing() {
     let run = client(&format!("127.0.0.1\n{}\n", addr.port()));
     assert_eq!(receive_all(&listener), b"");
     assert_eq!(run.finish(PATIENCE).expect("client ends").code(), 0);
+}
+
+#[test]
+fn help_prints_the_usage_instead_of_asking() {
+    for flag in ["--help", "-h"] {
+        let done = Running::start(CLIENT, &[flag])
+            .expect("start client")
+            .finish(PATIENCE)
+            .expect("client ends");
+        assert_eq!(done.code(), 0, "{flag}: {done:?}");
+        assert!(
+            done.stdout.starts_with("usage: tcp-client-v1"),
+            "{flag}: {}",
+            done.stdout
+        );
+        assert!(
+            !done.stdout.contains("server ip"),
+            "{flag}: it asked anyway"
+        );
+        assert_eq!(done.stderr, "");
+    }
+    // Anything else on the command line is a mistake: the usage, on stderr, exit 2.
+    let done = Running::start(CLIENT, &["--port", "7891"])
+        .expect("start client")
+        .finish(PATIENCE)
+        .expect("client ends");
+    assert_eq!(done.code(), 2, "{done:?}");
+    assert!(
+        done.stderr.starts_with("usage: tcp-client-v1"),
+        "{}",
+        done.stderr
+    );
+    assert_eq!(done.stdout, "");
+}
+
+#[test]
+fn an_ipv6_address_is_shown_in_brackets() {
+    let refused = lesson_runner::refused_port().expect("hold a port");
+    let port = refused.addr.port();
+    let done = client(&format!("::1\n{port}\nhi\n"))
+        .finish(PATIENCE)
+        .expect("client ends");
+    assert_eq!(done.code(), 1, "{done:?}");
+    // Refused, or no IPv6 on this machine: either way the address reads [::1]:PORT.
+    assert!(
+        done.stderr.starts_with(&format!("connect [::1]:{port}: ")),
+        "{}",
+        done.stderr
+    );
+    assert_eq!(done.stderr.lines().count(), 1, "{}", done.stderr);
+}
+
+/// `tcp-client-v1 | head -c 0`, roughly: the first prompt is read, then stdout is closed.
+/// The client stops as Ctrl-C stops it (exit 130), without a panic.
+#[test]
+fn a_closed_stdout_stops_it_as_ctrl_c_does() {
+    let (_listener, addr) = listener(); // the kernel completes the connect by itself
+    let mut run = Running::spawn_head(std::process::Command::new(CLIENT), 0).expect("start client");
+    // One answer at a time: the next prompt (or the `sent` line) finds stdout closed, and
+    // the client ends. Each wait ends as soon as it does.
+    for answer in [
+        "127.0.0.1".to_string(),
+        addr.port().to_string(),
+        "hello".into(),
+    ] {
+        if run.write_stdin(format!("{answer}\n")).is_err()
+            || run.wait_output_closed(Duration::from_millis(200))
+        {
+            break;
+        }
+    }
+    let done = run.finish(PATIENCE).expect("client ends");
+    assert!(!done.stderr.contains("panicked"), "{}", done.stderr);
+    assert_eq!(done.code(), 130, "{done:?}");
 }

@@ -12,12 +12,13 @@
 //!                client 127.0.0.1:51234 connected / received: hello
 //! Try:           nc 127.0.0.1 7891   (type a line: the reply comes back, then the server closes)
 
-use std::io::{Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
-use netkit::{banner, error_line, fail};
+use netkit::{banner, error_line, fail, host_port, say};
 
 /// The course's first TCP server: one client, one message, one reply.
 #[derive(Parser)]
@@ -29,13 +30,20 @@ struct Args {
     /// Port to listen on (0 asks the OS for a free one).
     #[arg(long, default_value_t = 7891)]
     port: u16,
+    /// Give up on a client that sends nothing for SECS seconds.
+    #[arg(long, value_name = "SECS", default_value = "300", value_parser = netkit::seconds)]
+    idle_timeout: Duration,
 }
 
 /// The reply, byte for byte the course's.
 const REPLY: &[u8] = b"----------ok----------";
 
 fn main() -> ExitCode {
-    let Args { host, port } = Args::parse();
+    let Args {
+        host,
+        port,
+        idle_timeout,
+    } = Args::parse();
 
     // socket() + bind() + listen() in one call. bind claims the address so that clients
     // can find us; listen turns the socket into a passive one that only accepts. std
@@ -43,17 +51,17 @@ fn main() -> ExitCode {
     // whose handshake the kernel has already completed can wait for accept().
     let listener = match TcpListener::bind((host.as_str(), port)) {
         Ok(listener) => listener,
-        Err(e) => return fail("bind", format_args!("{host}:{port}"), &e),
+        Err(e) => return fail("bind", host_port(&host, port), &e),
     };
     // getsockname(): with --port 0 the OS chose the port, and this is how we learn it.
     let local = match listener.local_addr() {
         Ok(local) => local,
-        Err(e) => return fail("bind", format_args!("{host}:{port}"), &e),
+        Err(e) => return fail("bind", host_port(&host, port), &e),
     };
     if let Err(e) = banner(local) {
         return fail("print", "stdout", &e);
     }
-    println!("waiting for a client...");
+    say!("waiting for a client...");
 
     // accept() blocks until a client has connected, then returns a NEW socket that talks
     // to that one client, and the client's address. The listening socket stays as it was.
@@ -61,10 +69,10 @@ fn main() -> ExitCode {
         Ok(accepted) => accepted,
         Err(e) => return fail("accept", local, &e),
     };
-    println!("client {peer} connected");
+    say!("client {peer} connected");
     // v1 serves one client and then exits, so an error while talking to it ends the
     // program: one line on stderr, exit 1.
-    if let Err(line) = serve(client, peer) {
+    if let Err(line) = serve(client, peer, idle_timeout) {
         eprintln!("{line}");
         return ExitCode::from(1);
     }
@@ -76,22 +84,41 @@ fn main() -> ExitCode {
 }
 
 /// Talk to one client: one read, print it, one reply. `Err` is the line to print.
-fn serve(mut client: TcpStream, peer: SocketAddr) -> Result<(), String> {
+fn serve(mut client: TcpStream, peer: SocketAddr, idle: Duration) -> Result<(), String> {
+    // settimeout(): a client that connects and says nothing must not hold us for ever.
+    client
+        .set_read_timeout(Some(idle))
+        .map_err(|e| error_line("settimeout", peer, &e))?;
+
     // recv(1024): ONE read of at most 1024 bytes. It returns as soon as some bytes are
     // there, so it may return fewer than the client sent: the rest may still be on its
     // way, or not fit. TCP carries a stream of bytes, not messages. Whatever this one
     // read did not take is never read.
     let mut buf = [0u8; 1024];
-    let n = client
-        .read(&mut buf)
-        .map_err(|e| error_line("receive", peer, &e))?;
+    let read = loop {
+        match client.read(&mut buf) {
+            // Ctrl-Z and `fg`: with a read timeout set, the kernel does not restart the
+            // read by itself. Read again.
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            read => break read,
+        }
+    };
+    let n = read.map_err(|e| match e.kind() {
+        // The read timeout ran out: WouldBlock on Unix, TimedOut on Windows.
+        ErrorKind::WouldBlock | ErrorKind::TimedOut => format!(
+            "receive {peer}: nothing within {} s (--idle-timeout)",
+            idle.as_secs_f64()
+        ),
+        _ => error_line("receive", peer, &e),
+    })?;
     // 0 bytes means end of stream: the client closed its side without sending anything.
     if n == 0 {
-        println!("client {peer} closed without sending anything");
+        say!("client {peer} closed without sending anything");
         return Ok(());
     }
-    // The course decodes UTF-8; bytes that are not valid UTF-8 are shown as U+FFFD.
-    println!("received: {}", String::from_utf8_lossy(&buf[..n]));
+    // The course decodes UTF-8; bytes that are not valid UTF-8 are shown as U+FFFD, and
+    // control characters escaped (`\x1b`, `\n`): a client cannot forge a line of ours.
+    say!("received: {}", netkit::escaped_bytes(&buf[..n]));
 
     // send(): write_all keeps writing until the kernel has taken every byte.
     client

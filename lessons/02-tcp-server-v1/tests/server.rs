@@ -199,3 +199,77 @@ fn the_lesson_01_client_talks_to_it() {
     );
     assert_eq!(lines[3], "received: hello, server");
 }
+
+/// `tcp-server-v1 | head -1`: after the banner stdout is closed. What the server would
+/// print is lost, but it still serves its client, and exits 0.
+#[test]
+fn a_closed_stdout_does_not_stop_the_server() {
+    let mut command = std::process::Command::new(SERVER);
+    command.args(["--port", "0"]);
+    let server = Running::spawn_head(command, 1).expect("start server");
+    let addr = server.wait_for_banner(PATIENCE).expect("banner");
+    let mut stream = connect(addr).expect("connect");
+    stream.write_all(b"hello").expect("send");
+    assert_eq!(
+        read_to_close(&mut stream).expect("reply, then close"),
+        REPLY
+    );
+    let done = server.finish(PATIENCE).expect("server ends");
+    assert!(!done.stderr.contains("panicked"), "{}", done.stderr);
+    assert_eq!(done.code(), 0, "{done:?}");
+}
+
+#[test]
+fn an_idle_timeout_beyond_a_day_is_a_usage_error() {
+    for huge in ["18446744073709551615", "inf", "1e19"] {
+        let done = Running::start(SERVER, &["--port", "0", "--idle-timeout", huge])
+            .expect("start server")
+            .finish(PATIENCE)
+            .expect("server ends");
+        assert_eq!(done.code(), 2, "{huge}: {done:?}");
+        assert!(done.stderr.contains("at most"), "{huge}: {}", done.stderr);
+        assert_eq!(done.stdout, "");
+    }
+}
+
+#[test]
+fn a_silent_client_is_given_up_on_after_the_idle_timeout() {
+    let server =
+        Running::start(SERVER, &["--port", "0", "--idle-timeout", "0.3"]).expect("start server");
+    let addr = server.wait_for_banner(PATIENCE).expect("banner");
+    let mut stream = connect(addr).expect("connect");
+    let me = stream.local_addr().expect("local addr");
+    // Say nothing: the server gives up, closes, and (serving one client only) exits 1.
+    assert_eq!(read_to_close(&mut stream).expect("the server closes"), b"");
+    let done = server.finish(PATIENCE).expect("server ends");
+    assert_eq!(done.code(), 1, "{done:?}");
+    assert_eq!(
+        done.stderr,
+        format!("receive {me}: nothing within 0.3 s (--idle-timeout)\n")
+    );
+}
+
+/// A client that tries to forge a line of the server's output: its text is shown with
+/// the control characters escaped, on the `received:` line.
+#[test]
+fn control_characters_from_the_client_are_escaped() {
+    let (server, addr) = start_server();
+    conversation(
+        server,
+        addr,
+        b"hi\x1b[31m\nlegal connection",
+        "hi\\x1b[31m\\nlegal connection",
+    );
+}
+
+#[test]
+fn an_ipv6_address_is_shown_in_brackets() {
+    // ::2 is no address of this machine: bind fails, and the line shows [::2]:0.
+    let done = Running::start(SERVER, &["--host", "::2", "--port", "0"])
+        .expect("start server")
+        .finish(PATIENCE)
+        .expect("server ends");
+    assert_eq!(done.code(), 1, "{done:?}");
+    assert!(done.stderr.starts_with("bind [::2]:0: "), "{}", done.stderr);
+    assert_eq!(done.stderr.lines().count(), 1, "{}", done.stderr);
+}

@@ -228,3 +228,108 @@ fn chinese_text_both_ways() {
         done.stdout
     );
 }
+
+#[test]
+fn help_prints_the_usage_instead_of_taking_it_for_a_port() {
+    for flag in ["--help", "-h"] {
+        let done = client(&[flag], "").finish(PATIENCE).expect("client ends");
+        assert_eq!(done.code(), 0, "{flag}: {done:?}");
+        assert!(
+            done.stdout.starts_with("usage: tcp-client-v2 [LOCAL_PORT]"),
+            "{flag}: {}",
+            done.stdout
+        );
+        assert!(
+            !done.stdout.contains("server ip"),
+            "{flag}: it asked anyway"
+        );
+        assert_eq!(done.stderr, "");
+    }
+}
+
+/// Ctrl-C, and end of input while the Ctrl-C path still waits for the server's answer to
+/// its quit(): one quit(), exit 0; end of input must not send a second one.
+#[test]
+fn ctrl_c_then_end_of_input_says_quit_once() {
+    let (listener, addr) = listener();
+    let mut run = client(&["0"], &format!("127.0.0.1\n{}\n", addr.port()));
+    let (conn, _) = accept(&listener);
+    run.wait_for_stdout("message: ", PATIENCE)
+        .expect("client prompts");
+    run.interrupt().expect("send SIGINT");
+    run.close_stdin();
+    // Exactly quit(), answered, and then the end of the stream: nothing more.
+    expect_quit(conn);
+    let done = run.finish(PATIENCE).expect("client ends");
+    assert_eq!(done.code(), 0, "{done:?}");
+    assert_eq!(done.stderr, "");
+    assert_eq!(
+        done.stdout.matches("sent quit()").count(),
+        1,
+        "{}",
+        done.stdout
+    );
+}
+
+/// A server that takes the message and never answers: the client gives up after its
+/// REPLY_TIMEOUT (10 s), says which stage, and exits 1.
+#[test]
+fn a_server_that_never_replies_is_given_up_on() {
+    let (listener, addr) = listener();
+    let run = client_to(addr, "hello\n");
+    let (mut conn, _) = accept(&listener);
+    expect_bytes(&mut conn, b"hello");
+    // Keep the connection open and say nothing.
+    let done = run
+        .finish(PATIENCE + Duration::from_secs(10))
+        .expect("client ends");
+    assert_eq!(done.code(), 1, "{done:?}");
+    assert_eq!(
+        done.stderr,
+        format!("receive {addr}: no reply within 10 s\n")
+    );
+    drop(conn);
+}
+
+/// `tcp-client-v2 | head -1`: the first line is read, then stdout is closed. The client
+/// stops as on Ctrl-C: it says quit() once and exits 0, no panic.
+#[test]
+fn a_closed_stdout_stops_it_as_ctrl_c_does() {
+    let (listener, addr) = listener();
+    let mut command = std::process::Command::new(CLIENT);
+    command.arg("0");
+    let mut run = Running::spawn_head(command, 1).expect("start client");
+    run.write_stdin(format!("127.0.0.1\n{}\nhello\n", addr.port()))
+        .expect("type");
+    run.close_stdin();
+    let (mut conn, _) = accept(&listener);
+    expect_bytes(&mut conn, b"hello");
+    conn.write_all(OK).expect("reply");
+    expect_quit(conn);
+    let done = run.finish(PATIENCE).expect("client ends");
+    assert!(!done.stderr.contains("panicked"), "{}", done.stderr);
+    assert_eq!(done.code(), 0, "{done:?}");
+    assert_eq!(done.stderr, "");
+}
+
+/// A reply that tries to forge a line of our output: shown escaped, on its own line.
+#[test]
+fn control_characters_in_a_reply_are_escaped() {
+    let (listener, addr) = listener();
+    let run = client_to(addr, "hello\n");
+    let (mut conn, _) = accept(&listener);
+    expect_bytes(&mut conn, b"hello");
+    conn.write_all(b"hi\x1b[31m\nlegal connection")
+        .expect("reply");
+    expect_quit(conn);
+    let done = run.finish(PATIENCE).expect("client ends");
+    assert_eq!(done.code(), 0, "{}", done.stderr);
+    assert!(
+        done.stdout
+            .contains("\nreceived: hi\\x1b[31m\\nlegal connection\n"),
+        "{}",
+        done.stdout
+    );
+    assert!(!done.stdout.lines().any(|l| l == "legal connection"));
+    assert!(!done.stdout.contains('\x1b'));
+}

@@ -12,12 +12,13 @@
 //! Try:           nc 127.0.0.1 2345   (type lines; each gets the ok reply. Start a second nc
 //!                at the same time: it connects, but waits until the first one quits)
 
-use std::io::{Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
-use netkit::{banner, error_line, fail};
+use netkit::{banner, error_line, fail, host_port, say};
 
 /// The course's updated TCP server: clients one after another, until Ctrl-C.
 #[derive(Parser)]
@@ -29,13 +30,20 @@ struct Args {
     /// Port to listen on (0 asks the OS for a free one).
     #[arg(long, default_value_t = 2345)]
     port: u16,
+    /// Give up on a client that sends nothing for SECS seconds, and serve the next one.
+    #[arg(long, value_name = "SECS", default_value = "300", value_parser = netkit::seconds)]
+    idle_timeout: Duration,
 }
 
 /// The reply to every message ("ok, received successfully", as the course's reply says).
 const REPLY: &[u8] = b"----------ok, received----------";
 
 fn main() -> ExitCode {
-    let Args { host, port } = Args::parse();
+    let Args {
+        host,
+        port,
+        idle_timeout,
+    } = Args::parse();
 
     // socket() + bind() + listen() in one call. bind claims the address so that clients
     // can find us; listen turns the socket into a passive one that only accepts. std
@@ -43,12 +51,12 @@ fn main() -> ExitCode {
     // whose handshake the kernel has already completed can wait for accept().
     let listener = match TcpListener::bind((host.as_str(), port)) {
         Ok(listener) => listener,
-        Err(e) => return fail("bind", format_args!("{host}:{port}"), &e),
+        Err(e) => return fail("bind", host_port(&host, port), &e),
     };
     // getsockname(): with --port 0 the OS chose the port, and this is how we learn it.
     let local = match listener.local_addr() {
         Ok(local) => local,
-        Err(e) => return fail("bind", format_args!("{host}:{port}"), &e),
+        Err(e) => return fail("bind", host_port(&host, port), &e),
     };
     if let Err(e) = banner(local) {
         return fail("print", "stdout", &e);
@@ -59,7 +67,7 @@ fn main() -> ExitCode {
     // cannot notice anything. It says so and exits; the exit closes every socket the
     // process holds, the listening socket included, so nothing more is accepted.
     if let Err(e) = ctrlc::set_handler(|| {
-        println!("stopping");
+        say!("stopping");
         std::process::exit(0);
     }) {
         eprintln!("ctrl-c handler: {e}");
@@ -70,7 +78,7 @@ fn main() -> ExitCode {
     // handshake of the next: its connect() succeeds and it waits in the backlog until we
     // come back to accept().
     loop {
-        println!("waiting for a client...");
+        say!("waiting for a client...");
 
         // accept() blocks until a client has connected, then returns a NEW socket that
         // talks to that one client, and the client's address. The listening socket stays.
@@ -81,33 +89,52 @@ fn main() -> ExitCode {
                 continue;
             }
         };
-        println!("client {peer} connected");
+        say!("client {peer} connected");
         // An error with one client (it reset the connection, say) is that client's
         // problem: report it and go back to accept() for the next one.
-        if let Err(line) = serve(client, peer) {
+        if let Err(line) = serve(client, peer, idle_timeout) {
             eprintln!("{line}");
         }
     }
 }
 
 /// Talk to one client until it closes: read, print, reply. `Err` is the line to print.
-fn serve(mut client: TcpStream, peer: SocketAddr) -> Result<(), String> {
+fn serve(mut client: TcpStream, peer: SocketAddr, idle: Duration) -> Result<(), String> {
+    // settimeout(): while we wait for this client, the next ones wait in the backlog. One
+    // that goes quiet (or stops reading our replies) is dropped after `idle`.
+    client
+        .set_read_timeout(Some(idle))
+        .and_then(|()| client.set_write_timeout(Some(idle)))
+        .map_err(|e| error_line("settimeout", peer, &e))?;
+
     // recv(1024): each read takes at most 1024 bytes. It returns as soon as some bytes are
     // there, so one read is not one message: two quick messages may come as one read,
     // a long one as several. TCP carries a stream of bytes (lesson 09 shows it).
     let mut buf = [0u8; 1024];
     loop {
-        let n = client
-            .read(&mut buf)
-            .map_err(|e| error_line("receive", peer, &e))?;
+        let n = match client.read(&mut buf) {
+            Ok(n) => n,
+            // A signal came (Ctrl-C, on its way to the handler), or Ctrl-Z and `fg`. With
+            // a read timeout set, the kernel does not restart the read by itself: again.
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            // The read timeout ran out: WouldBlock on Unix, TimedOut on Windows.
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                let idle = idle.as_secs_f64();
+                return Err(format!(
+                    "receive {peer}: nothing within {idle} s (--idle-timeout)"
+                ));
+            }
+            Err(e) => return Err(error_line("receive", peer, &e)),
+        };
         // 0 bytes means end of stream: the client closed its side. (The course: an empty
         // recv() result ends the inner loop.)
         if n == 0 {
-            println!("client {peer} disconnected");
+            say!("client {peer} disconnected");
             break;
         }
-        // The course decodes UTF-8; bytes that are not valid UTF-8 are shown as U+FFFD.
-        println!("received: {}", String::from_utf8_lossy(&buf[..n]));
+        // The course decodes UTF-8; bytes that are not valid UTF-8 are shown as U+FFFD, and
+        // control characters escaped (`\x1b`, `\n`): a client cannot forge a line of ours.
+        say!("received: {}", netkit::escaped_bytes(&buf[..n]));
 
         // send(): write_all keeps writing until the kernel has taken every byte.
         client

@@ -218,3 +218,94 @@ fn chinese_text_is_received_and_printed() {
         "received: 你好，服务器"
     );
 }
+
+/// `tcp-server-v2 | head -1`: after the banner stdout is closed. What the server would
+/// print is lost, but it goes on serving: two clients in turn both get the reply.
+#[test]
+fn a_closed_stdout_does_not_stop_the_server() {
+    let mut command = std::process::Command::new(SERVER);
+    command.args(["--port", "0"]);
+    let server = Running::spawn_head(command, 1).expect("start server");
+    let addr = server.wait_for_banner(PATIENCE).expect("banner");
+    for message in [&b"one"[..], b"two"] {
+        let mut stream = connect(addr).expect("connect");
+        ask(&mut stream, message);
+        drop(stream);
+    }
+    server.interrupt().expect("send SIGINT");
+    let done = server.finish(PATIENCE).expect("server ends");
+    assert!(!done.stderr.contains("panicked"), "{}", done.stderr);
+    assert_eq!(done.code(), 0, "{done:?}");
+    assert_eq!(done.stderr, "");
+}
+
+#[test]
+fn an_idle_timeout_beyond_a_day_is_a_usage_error() {
+    for huge in ["18446744073709551615", "inf", "1e19"] {
+        let done = Running::start(SERVER, &["--port", "0", "--idle-timeout", huge])
+            .expect("start server")
+            .finish(PATIENCE)
+            .expect("server ends");
+        assert_eq!(done.code(), 2, "{huge}: {done:?}");
+        assert!(done.stderr.contains("at most"), "{huge}: {}", done.stderr);
+        assert_eq!(done.stdout, "");
+    }
+}
+
+/// A client that connects and goes quiet holds the server (the next client waits in the
+/// backlog) only until the idle timeout; then the next one is served.
+#[test]
+fn a_silent_client_is_dropped_and_the_next_one_is_served() {
+    let server =
+        Running::start(SERVER, &["--port", "0", "--idle-timeout", "0.5"]).expect("start server");
+    let addr = server.wait_for_banner(PATIENCE).expect("banner");
+    let mut silent = connect(addr).expect("connect silent client");
+    let quiet = silent.local_addr().expect("local addr");
+    server
+        .wait_for_stdout(&format!("client {quiet} connected\n"), PATIENCE)
+        .expect("server took the silent client");
+    let mut next = connect(addr).expect("connect next: the backlog takes it");
+    let two = next.local_addr().expect("local addr");
+    ask(&mut next, b"next");
+    // The silent one was closed by the server.
+    let mut buf = [0u8; 16];
+    assert_eq!(silent.read(&mut buf).expect("read after the drop"), 0);
+    drop(next);
+    wait_until_back_at_accept(&server, two);
+    server.interrupt().expect("send SIGINT");
+    let done = server.finish(PATIENCE).expect("server ends");
+    assert_eq!(done.code(), 0);
+    assert_eq!(
+        done.stderr,
+        format!("receive {quiet}: nothing within 0.5 s (--idle-timeout)\n")
+    );
+    assert!(
+        done.stdout
+            .contains(&format!("client {two} connected\nreceived: next\n")),
+        "{}",
+        done.stdout
+    );
+}
+
+/// A client that tries to forge a line of the server's output: its text is shown with
+/// the control characters escaped, on the `received:` line, and no line is the forgery.
+#[test]
+fn control_characters_from_a_client_are_escaped() {
+    let (server, addr) = start_server();
+    assert_eq!(
+        received_line(server, addr, b"hi\x1b[31m\nlegal connection"),
+        "received: hi\\x1b[31m\\nlegal connection"
+    );
+}
+
+#[test]
+fn an_ipv6_address_is_shown_in_brackets() {
+    // ::2 is no address of this machine: bind fails, and the line shows [::2]:0.
+    let done = Running::start(SERVER, &["--host", "::2", "--port", "0"])
+        .expect("start server")
+        .finish(PATIENCE)
+        .expect("server ends");
+    assert_eq!(done.code(), 1, "{done:?}");
+    assert!(done.stderr.starts_with("bind [::2]:0: "), "{}", done.stderr);
+    assert_eq!(done.stderr.lines().count(), 1, "{}", done.stderr);
+}

@@ -12,7 +12,7 @@
 //! You will see:  connected from 127.0.0.1:51234 to 127.0.0.1:2345 / message: hi / received: ...
 //! Try:           cargo run -p tcp-client-v3 -- --host no-such-host.invalid   (the resolve error)
 
-use std::io::ErrorKind::{TimedOut, WouldBlock};
+use std::io::ErrorKind::{Interrupted, TimedOut, WouldBlock};
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
@@ -20,7 +20,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use netkit::{fail, prompt};
+use netkit::{fail, host_port, prompt, say};
 
 const DEFAULT_IP: &str = "127.0.0.1";
 const DEFAULT_PORT: u16 = 2345;
@@ -38,15 +38,17 @@ struct Args {
     /// Send each line of FILE instead of asking for messages.
     #[arg(long, value_name = "FILE")]
     file: Option<PathBuf>,
-    /// Give up when a reply takes longer than SECS seconds (default: wait forever).
-    #[arg(long, value_name = "SECS", value_parser = seconds)]
-    timeout: Option<Duration>,
+    /// Give up when a reply takes longer than SECS seconds.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = netkit::seconds)]
+    timeout: Duration,
 }
 
 fn main() -> ExitCode {
     // The course: argparse. clap prints the usage and exits 2 on a bad option or value
     // (`--port seven`, `--port 70000`).
     let args = Args::parse();
+    // Piped into `head`, and head has ended: stop as Ctrl-C does.
+    netkit::when_stdout_closes(stop);
 
     // --file: read it before connecting, so a missing file costs no connection.
     let mut file_lines = match &args.file {
@@ -70,26 +72,23 @@ fn main() -> ExitCode {
     // fail apart from connect.)
     let mut stream = match TcpStream::connect(&addrs[..]) {
         Ok(stream) => stream,
-        Err(e) => return fail("connect", format_args!("{}:{}", args.host, args.port), &e),
+        Err(e) => return fail("connect", host_port(&args.host, args.port), &e),
     };
     let peer = stream.peer_addr().unwrap_or(addrs[0]);
     // getsockname(): the address the OS chose for our end of the connection.
     match stream.local_addr() {
-        Ok(local) => println!("connected from {local} to {peer}"),
+        Ok(local) => say!("connected from {local} to {peer}"),
         Err(e) => return fail("getsockname", peer, &e),
     }
 
-    // settimeout(): how long one recv() may wait. None (no --timeout) waits forever.
-    if let Err(e) = stream.set_read_timeout(args.timeout) {
+    // settimeout(): how long one recv() may wait (v2's fixed 10 s, now an option).
+    if let Err(e) = stream.set_read_timeout(Some(args.timeout)) {
         return fail("settimeout", peer, &e);
     }
 
     // Ctrl-C: the course's client just closes the socket, with no quit(). Exiting does
     // that: every descriptor closes, and the server's recv() returns an empty result.
-    let handler = ctrlc::set_handler(move || {
-        println!(); // after the ^C the terminal printed
-        std::process::exit(0);
-    });
+    let handler = ctrlc::set_handler(stop);
     if let Err(e) = handler {
         return fail("Ctrl-C handler", peer, &io::Error::other(e));
     }
@@ -99,7 +98,7 @@ fn main() -> ExitCode {
             Ok(Some(message)) => message,
             Ok(None) => {
                 if file_lines.is_none() {
-                    println!(); // end of input (Ctrl-D): end the prompt's line
+                    say!(); // end of input (Ctrl-D): end the prompt's line
                 }
                 break; // and close, as Ctrl-C does
             }
@@ -114,16 +113,24 @@ fn main() -> ExitCode {
         if let Err(e) = stream.write_all(message.as_bytes()) {
             return fail("send", peer, &e);
         }
-        println!("sent {} bytes to {peer}", message.len());
+        say!("sent {} bytes to {peer}", message.len());
 
         // recv(1024): one read, at most 1024 bytes; it waits until something arrives.
         // A reply longer than that, or one that arrives in pieces, shows up in parts.
         let mut reply = [0u8; 1024];
-        let n = match stream.read(&mut reply) {
+        let read = loop {
+            match stream.read(&mut reply) {
+                // A signal came (Ctrl-C: its handler is ending us), or Ctrl-Z and `fg`.
+                // With a read timeout set, the kernel does not restart the read: again.
+                Err(e) if e.kind() == Interrupted => continue,
+                read => break read,
+            }
+        };
+        let n = match read {
             Ok(n) => n,
             // The read timeout ran out: WouldBlock on Unix, TimedOut on Windows.
             Err(e) if matches!(e.kind(), WouldBlock | TimedOut) => {
-                let waited = args.timeout.unwrap_or_default().as_secs_f64();
+                let waited = args.timeout.as_secs_f64();
                 eprintln!("receive {peer}: no reply within {waited} s (--timeout)");
                 return ExitCode::from(1);
             }
@@ -131,16 +138,23 @@ fn main() -> ExitCode {
         };
         if n == 0 {
             // An empty read: the server closed its side.
-            println!("server closed the connection");
+            say!("server closed the connection");
             return ExitCode::SUCCESS;
         }
-        println!("received: {}", String::from_utf8_lossy(&reply[..n]));
+        // What the server sent, its control characters escaped: it cannot forge our lines.
+        say!("received: {}", netkit::escaped_bytes(&reply[..n]));
     }
 
     // close(): dropping the stream closes the socket; the server's recv() then returns
     // what we sent, and after that an empty result.
     drop(stream);
     ExitCode::SUCCESS
+}
+
+/// Ctrl-C, or stdout closed: end the program, which closes the connection.
+fn stop() {
+    say!(); // after the ^C the terminal printed
+    std::process::exit(0);
 }
 
 /// The next message: the next line of --file, or else a typed one (the course's input()).
@@ -157,13 +171,4 @@ fn read_lines(path: &Path) -> io::Result<Vec<String>> {
     let bytes = std::fs::read(path)?;
     let text = String::from_utf8_lossy(&bytes);
     Ok(text.lines().map(String::from).collect())
-}
-
-/// `--timeout 2` or `--timeout 0.5`: a number of seconds, more than zero.
-fn seconds(text: &str) -> Result<Duration, String> {
-    let secs: f64 = text.parse().map_err(|_| "not a number of seconds")?;
-    match Duration::try_from_secs_f64(secs) {
-        Ok(timeout) if !timeout.is_zero() => Ok(timeout),
-        _ => Err("must be more than 0 seconds".to_string()),
-    }
 }

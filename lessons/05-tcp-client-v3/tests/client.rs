@@ -4,9 +4,10 @@
 
 mod common;
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use common::*;
 use lesson_runner::{PATIENCE, Running, read_to_close};
@@ -237,4 +238,92 @@ fn ctrl_c_closes_without_a_word_and_exits_0() {
         done.stdout,
         format!("connected from {from} to {addr}\nmessage: \n")
     );
+}
+
+#[test]
+fn a_timeout_beyond_a_day_is_usage_error() {
+    for huge in ["18446744073709551615", "inf", "1e19"] {
+        let done = client(&["--timeout", huge], "")
+            .finish(PATIENCE)
+            .expect("client ends");
+        assert_eq!(done.code(), 2, "{huge}: {done:?}");
+        assert!(done.stderr.contains("at most"), "{huge}: {}", done.stderr);
+        assert!(!done.stderr.contains("panicked"), "{}", done.stderr);
+    }
+}
+
+#[test]
+fn help_names_the_default_timeout() {
+    let done = client(&["--help"], "")
+        .finish(PATIENCE)
+        .expect("client ends");
+    assert_eq!(done.code(), 0, "{done:?}");
+    assert!(done.stdout.contains("[default: 10]"), "{}", done.stdout);
+}
+
+#[test]
+fn an_ipv6_address_is_shown_in_brackets() {
+    let refused = lesson_runner::refused_port().expect("hold a port");
+    let port = refused.addr.port().to_string();
+    let done = client(&["--host", "::1", "--port", &port], "")
+        .finish(PATIENCE)
+        .expect("client ends");
+    assert_eq!(done.code(), 1, "{done:?}");
+    // Refused, or no IPv6 on this machine: either way the address reads [::1]:PORT.
+    assert!(
+        done.stderr.starts_with(&format!("connect [::1]:{port}: ")),
+        "{}",
+        done.stderr
+    );
+    assert_eq!(done.stderr.lines().count(), 1, "{}", done.stderr);
+}
+
+/// `tcp-client-v3 | head -1`: after the first line stdout is closed. The client stops as
+/// on Ctrl-C (closes, exit 0), without a panic.
+#[test]
+fn a_closed_stdout_stops_it_as_ctrl_c_does() {
+    let (listener, addr) = listener();
+    let mut command = std::process::Command::new(CLIENT);
+    command.args(["--port", &addr.port().to_string()]);
+    let mut run = Running::spawn_head(command, 1).expect("start client");
+    // More messages than it can get through before it notices that stdout is closed.
+    run.write_stdin("hello\n".repeat(50)).expect("type");
+    run.close_stdin();
+    let (mut conn, _) = accept(&listener);
+    run.wait_for_stdout("connected from", PATIENCE)
+        .expect("the first line");
+    // Answer each message, as tcp-server-v2 does, until the client ends. (It may close
+    // with our last answer unread: then its kernel resets the connection. Each wait ends
+    // as soon as it ends; it only gives `head` time to close the pipe.)
+    let mut buf = [0u8; 1024];
+    while matches!(conn.read(&mut buf), Ok(1..))
+        && conn.write_all(OK).is_ok()
+        && !run.wait_output_closed(Duration::from_millis(20))
+    {}
+    let done = run.finish(PATIENCE).expect("client ends");
+    assert!(!done.stderr.contains("panicked"), "{}", done.stderr);
+    assert_eq!(done.code(), 0, "{done:?}");
+    assert_eq!(done.stderr, "");
+}
+
+/// A reply that tries to forge a line of our output: shown escaped, on its own line.
+#[test]
+fn control_characters_in_a_reply_are_escaped() {
+    let (listener, addr) = listener();
+    let run = client_to(addr, &[], "hello\n");
+    let (mut conn, _) = accept(&listener);
+    expect_bytes(&mut conn, b"hello");
+    conn.write_all(b"hi\x1b[31m\nlegal connection")
+        .expect("reply");
+    assert_eq!(read_to_close(&mut conn).expect("read to close"), b"");
+    let done = run.finish(PATIENCE).expect("client ends");
+    assert_eq!(done.code(), 0, "{}", done.stderr);
+    assert!(
+        done.stdout
+            .contains("\nreceived: hi\\x1b[31m\\nlegal connection\n"),
+        "{}",
+        done.stdout
+    );
+    assert!(!done.stdout.lines().any(|l| l == "legal connection"));
+    assert!(!done.stdout.contains('\x1b'));
 }

@@ -2,8 +2,9 @@
 //! on stdin; raw sockets where a test needs exact bytes or a peer that misbehaves. The
 //! course's Python programs are in tests/python.rs.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::time::Duration;
 
 use lesson_runner::{PATIENCE, Running, connect, read_at_least, read_to_close};
 
@@ -390,4 +391,191 @@ fn a_restarted_server_binds_the_same_port_at_once() {
     let port = addr.port().to_string();
     let again = Running::start(SERVER, &["--port", &port]).expect("restart");
     assert_eq!(again.wait_for_banner(PATIENCE).expect("banner"), addr);
+}
+
+/// `tcp-chat-server | head -1`: after the banner stdout is closed. What the server would
+/// print is lost, but it goes on: two clients in turn both get their chat.
+#[test]
+fn a_closed_stdout_does_not_stop_the_server() {
+    let mut command = std::process::Command::new(SERVER);
+    command.args(["--port", "0"]);
+    let mut server = Running::spawn_head(command, 1).expect("start server");
+    server
+        .write_stdin("hello\nhello again\n")
+        .expect("type into server");
+    let addr = server.wait_for_banner(PATIENCE).expect("banner");
+    for greeting in [&b"hello"[..], b"hello again"] {
+        let mut raw = connect(addr).expect("connect");
+        assert_eq!(
+            read_at_least(&mut raw, greeting.len()).expect("greeting"),
+            greeting
+        );
+        raw.write_all(b"q").expect("send q");
+        assert_eq!(read_to_close(&mut raw).expect("the server closes"), b"");
+    }
+    assert!(server.try_status().expect("status").is_none(), "it stopped");
+    assert!(!server.stderr().contains("panicked"), "{}", server.stderr());
+}
+
+/// `tcp-chat-client | head -1`: after the first line stdout is closed. The client stops as
+/// Ctrl-C stops it (exit 130), without a panic.
+#[test]
+fn a_closed_stdout_stops_the_client_as_ctrl_c_does() {
+    let (listener, addr) = fake_server();
+    let mut command = std::process::Command::new(CLIENT);
+    command.args(["--port", &addr.port().to_string()]);
+    let mut run = Running::spawn_head(command, 1).expect("start client");
+    // More answers than it can get through before it notices that stdout is closed.
+    run.write_stdin("hi\n".repeat(50)).expect("type");
+    run.close_stdin();
+    let mut conn = accept(&listener);
+    run.wait_for_stdout("connected to", PATIENCE)
+        .expect("the first line");
+    // Take our turn after each of its answers, until it ends. (Each wait ends as soon as
+    // it does; it only gives `head` time to close the pipe before the client is through.)
+    let mut buf = [0u8; 1024];
+    while conn.write_all(b"hello").is_ok()
+        && matches!(conn.read(&mut buf), Ok(1..))
+        && !run.wait_output_closed(Duration::from_millis(20))
+    {}
+    let done = run.finish(PATIENCE).expect("client ends");
+    assert!(!done.stderr.contains("panicked"), "{}", done.stderr);
+    assert_eq!(done.code(), 130, "{done:?}");
+}
+
+#[test]
+fn a_timeout_beyond_a_day_is_usage_error() {
+    for (program, option) in [(SERVER, "--idle-timeout"), (CLIENT, "--timeout")] {
+        for huge in ["18446744073709551615", "inf", "1e19"] {
+            let done = Running::start(program, &["--port", "0", option, huge])
+                .expect("start")
+                .finish(PATIENCE)
+                .expect("ends");
+            assert_eq!(done.code(), 2, "{program} {option} {huge}: {done:?}");
+            assert!(done.stderr.contains("at most"), "{}", done.stderr);
+            assert_eq!(done.stdout, "");
+        }
+    }
+}
+
+#[test]
+fn help_names_the_default_timeouts() {
+    for (program, option) in [(SERVER, "--idle-timeout"), (CLIENT, "--timeout")] {
+        let done = Running::start(program, &["--help"])
+            .expect("start")
+            .finish(PATIENCE)
+            .expect("ends");
+        assert_eq!(done.code(), 0, "{program}: {done:?}");
+        let line = done.stdout.lines().find(|l| l.contains(option));
+        assert!(line.is_some(), "{program}: {}", done.stdout);
+        assert!(done.stdout.contains("[default: 300]"), "{}", done.stdout);
+    }
+}
+
+/// A server that accepts and never takes its turn: the client gives up after --timeout.
+#[test]
+fn a_silent_server_is_given_up_on() {
+    let (listener, addr) = fake_server();
+    let port = addr.port().to_string();
+    let mut run =
+        Running::start(CLIENT, &["--port", &port, "--timeout", "0.3"]).expect("start client");
+    run.close_stdin();
+    // (Connected first: a client that failed instead must not leave accept() waiting.)
+    run.wait_for_stdout("connected to", PATIENCE)
+        .expect("client connects");
+    let conn = accept(&listener);
+    let done = run.finish(PATIENCE).expect("client ends");
+    assert_eq!(done.code(), 1, "{done:?}");
+    assert_eq!(done.stdout, format!("connected to {addr}\n"));
+    assert_eq!(
+        done.stderr,
+        format!("recv {addr}: no message within 0.3 s (--timeout)\n")
+    );
+    drop(conn);
+}
+
+/// A client that connects and never answers holds the server only until --idle-timeout;
+/// then the next client gets its chat.
+#[test]
+fn a_silent_client_is_dropped_and_the_next_is_served() {
+    let mut server =
+        Running::start(SERVER, &["--port", "0", "--idle-timeout", "0.5"]).expect("start server");
+    server
+        .write_stdin("hello\nnext hello\nq\n")
+        .expect("type into server");
+    let addr = server.wait_for_banner(PATIENCE).expect("banner");
+    let mut silent = connect(addr).expect("connect");
+    let quiet = silent.local_addr().expect("local addr");
+    assert_eq!(read_at_least(&mut silent, 5).expect("hello"), b"hello");
+    // Say nothing: the server gives up and closes.
+    assert_eq!(read_to_close(&mut silent).expect("the server closes"), b"");
+
+    let done = client(addr, "hi\n").finish(PATIENCE).expect("client ends");
+    assert_eq!(done.code(), 0, "{}", done.stderr);
+    assert_eq!(
+        done.stdout,
+        format!("connected to {addr}\nserver: next hello\nclient> chat over: server sent q\n")
+    );
+    assert_eq!(
+        server.stderr(),
+        format!("recv {quiet}: no message within 0.5 s (--idle-timeout), closing\n")
+    );
+}
+
+/// What the other side sends is shown with its control characters escaped: a peer can't
+/// forge a line of our output.
+#[test]
+fn control_characters_from_the_peer_are_escaped() {
+    const FORGED: &[u8] = b"hi\x1b[31m\nlegal connection";
+    const SHOWN: &str = "hi\\x1b[31m\\nlegal connection";
+
+    // From a client, on the server's screen.
+    let (server, addr) = server("hello\nq\n");
+    let mut raw = connect(addr).expect("connect");
+    assert_eq!(read_at_least(&mut raw, 5).expect("hello"), b"hello");
+    raw.write_all(FORGED).expect("send");
+    assert_eq!(read_to_close(&mut raw).expect("read until close"), b"q");
+    let stdout = server
+        .wait_for_stdout("you sent q\n", PATIENCE)
+        .expect("chat over");
+    assert!(stdout.contains(&format!("client: {SHOWN}\n")), "{stdout}");
+    assert!(!stdout.lines().any(|l| l == "legal connection"), "{stdout}");
+
+    // From a server, on the client's screen.
+    let (listener, addr) = fake_server();
+    let run = client(addr, "q\n");
+    let mut conn = accept(&listener);
+    conn.write_all(FORGED).expect("send");
+    assert_eq!(read_to_close(&mut conn).expect("read until close"), b"q");
+    let done = run.finish(PATIENCE).expect("client ends");
+    assert_eq!(done.code(), 0, "{}", done.stderr);
+    assert_eq!(
+        done.stdout,
+        format!("connected to {addr}\nserver: {SHOWN}\nclient> chat over: you sent q\n")
+    );
+}
+
+#[test]
+fn an_ipv6_address_is_shown_in_brackets() {
+    // The client: refused, or no IPv6 here; either way the address reads [::1]:PORT.
+    let refused = lesson_runner::refused_port().expect("hold a port");
+    let port = refused.addr.port().to_string();
+    let mut run =
+        Running::start(CLIENT, &["--host", "::1", "--port", &port]).expect("start client");
+    run.close_stdin();
+    let done = run.finish(PATIENCE).expect("client ends");
+    assert_eq!(done.code(), 1, "{done:?}");
+    assert!(
+        done.stderr.starts_with(&format!("connect [::1]:{port}: ")),
+        "{}",
+        done.stderr
+    );
+    // The server: ::2 is no address of this machine, so bind fails.
+    let done = Running::start(SERVER, &["--host", "::2", "--port", "0"])
+        .expect("start server")
+        .finish(PATIENCE)
+        .expect("server ends");
+    assert_eq!(done.code(), 1, "{done:?}");
+    assert!(done.stderr.starts_with("bind [::2]:0: "), "{}", done.stderr);
+    assert_eq!(done.stderr.lines().count(), 1, "{}", done.stderr);
 }

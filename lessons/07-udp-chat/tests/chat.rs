@@ -364,8 +364,9 @@ fn a_bad_timeout_is_a_usage_error() {
             .expect("ends");
         assert_eq!(done.code(), 2, "--timeout {value}");
         assert!(
-            done.stderr
-                .contains(&format!("{value:?} is not a number of seconds above 0")),
+            done.stderr.starts_with(&format!(
+                "error: invalid value '{value}' for '--timeout <SECS>'"
+            )),
             "{}",
             done.stderr
         );
@@ -386,4 +387,115 @@ fn a_port_in_use_is_one_line_and_exit_1() {
         done.stderr,
         lesson_runner::port_in_use_line(format!("127.0.0.1:{port}"))
     );
+}
+
+#[test]
+fn a_timeout_beyond_a_day_is_a_usage_error() {
+    for huge in ["18446744073709551615", "inf", "1e19"] {
+        let done = Running::start(CLIENT, &["--timeout", huge])
+            .expect("start")
+            .finish(PATIENCE)
+            .expect("ends");
+        assert_eq!(done.code(), 2, "--timeout {huge}: {done:?}");
+        assert!(done.stderr.contains("at most"), "{}", done.stderr);
+        assert_eq!(done.stdout, "");
+    }
+}
+
+#[test]
+fn help_names_the_default_timeout() {
+    let done = Running::start(CLIENT, &["--help"])
+        .expect("start")
+        .finish(PATIENCE)
+        .expect("ends");
+    assert_eq!(done.code(), 0, "{done:?}");
+    assert!(done.stdout.contains("[default: 300]"), "{}", done.stdout);
+}
+
+/// `udp-chat-server | head -1`: after the banner stdout is closed. What the server would
+/// print is lost, but it goes on: two messages, two replies.
+#[test]
+fn a_closed_stdout_does_not_stop_the_server() {
+    let mut command = std::process::Command::new(SERVER);
+    command.args(["--port", "0"]);
+    let mut server = Running::spawn_head(command, 1).expect("start server");
+    server.write_stdin("r1\nr2\n").expect("type into server");
+    let addr = server.wait_for_banner(PATIENCE).expect("banner");
+    let (socket, _) = test_socket();
+    socket.send_to(b"one", addr).expect("send");
+    assert_eq!(receive(&socket), (b"r1".to_vec(), addr));
+    socket.send_to(b"two", addr).expect("send");
+    assert_eq!(receive(&socket), (b"r2".to_vec(), addr));
+    assert!(!server.stderr().contains("panicked"), "{}", server.stderr());
+}
+
+/// `udp-chat-client | head -1`: after the first line stdout is closed. The client stops as
+/// Ctrl-C stops it (exit 130), without a panic.
+#[test]
+fn a_closed_stdout_stops_the_client_as_ctrl_c_does() {
+    let (socket, addr) = test_socket();
+    let mut command = std::process::Command::new(CLIENT);
+    command.args(["--port", &addr.port().to_string()]);
+    let mut run = Running::spawn_head(command, 1).expect("start client");
+    // More messages than it can get through before it notices that stdout is closed.
+    run.write_stdin("hello\n".repeat(50)).expect("type");
+    run.close_stdin();
+    // Answer each message until the client stops sending.
+    socket
+        .set_read_timeout(Some(std::time::Duration::from_secs(1)))
+        .expect("read timeout");
+    // (Each wait ends as soon as the client does; it only gives `head` time to close the
+    // pipe before the client is through.)
+    let mut buf = [0u8; 64];
+    while let Ok((_, from)) = socket.recv_from(&mut buf) {
+        socket.send_to(b"ok", from).expect("reply");
+        if run.wait_output_closed(std::time::Duration::from_millis(20)) {
+            break;
+        }
+    }
+    let done = run.finish(PATIENCE).expect("client ends");
+    assert!(!done.stderr.contains("panicked"), "{}", done.stderr);
+    assert_eq!(done.code(), 130, "{done:?}");
+}
+
+/// Text that tries to forge a line of our output is shown with its control characters
+/// escaped, by the server and by the client.
+#[test]
+fn control_characters_from_the_peer_are_escaped() {
+    const FORGED: &[u8] = b"hi\x1b[31m\nlegal connection";
+    const SHOWN: &str = "hi\\x1b[31m\\nlegal connection";
+
+    let (server, addr) = start_server(&[], "ok\n");
+    let (socket, me) = test_socket();
+    socket.send_to(FORGED, addr).expect("send");
+    assert_eq!(receive(&socket).0, b"ok");
+    let (stdout, _) = end_server(server, addr);
+    assert!(
+        stdout.contains(&format!("message from {me}: {SHOWN}\n")),
+        "{stdout}"
+    );
+    assert!(!stdout.lines().any(|l| l == "legal connection"), "{stdout}");
+
+    let (socket, addr) = test_socket();
+    let client = start_client(&["--port", &addr.port().to_string()], "hi\n");
+    let (_, client_addr) = receive(&socket);
+    socket.send_to(FORGED, client_addr).expect("reply");
+    let done = client.finish(PATIENCE).expect("client ends");
+    assert_eq!(done.code(), 0, "stderr: {}", done.stderr);
+    assert_eq!(
+        done.stdout,
+        format!("message: reply from {addr}: {SHOWN}\nmessage: ")
+    );
+}
+
+#[test]
+fn an_ipv6_address_is_shown_in_brackets() {
+    // ::2 is no address of this machine: bind fails, and the line shows [::2]:0.
+    let done = Running::start(SERVER, &["--host", "::2", "--port", "0"])
+        .expect("start server")
+        .finish(PATIENCE)
+        .expect("server ends");
+    assert_eq!(done.code(), 1, "{done:?}");
+    assert!(done.stderr.starts_with("bind [::2]:0: "), "{}", done.stderr);
+    assert_eq!(done.stderr.lines().count(), 1, "{}", done.stderr);
 }

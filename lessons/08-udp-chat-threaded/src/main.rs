@@ -23,7 +23,7 @@ use std::process::ExitCode;
 use std::thread;
 
 use clap::{Parser, ValueEnum};
-use netkit::{banner, cause, error_line, fail, read_line};
+use netkit::{banner, cause, error_line, fail, read_line, say};
 
 /// The course's two-thread UDP chat: one socket, a sending and a receiving thread.
 #[derive(Parser)]
@@ -49,6 +49,9 @@ fn main() -> ExitCode {
         peer,
         encoding,
     } = Args::parse();
+    // Piped into `head`, and head has ended: what arrives can no longer be shown, so stop
+    // as Ctrl-C would (128 + SIGINT).
+    netkit::when_stdout_closes(|| std::process::exit(130));
 
     // The course asks for the peer's ip and port with input(); here they are options.
     // Resolve once: every send_to names this address again.
@@ -93,8 +96,15 @@ fn main() -> ExitCode {
     };
 
     // The course: tr = Thread(target=recvData); ts = Thread(target=sendData); start both.
-    thread::spawn(move || receive_forever(&receiving, local, encoding));
-    let sender = thread::spawn(move || send_lines(&socket, peer, encoding));
+    // (thread::Builder, not thread::spawn: starting a thread can fail, when the machine
+    // is out of memory or threads, and that is an error line, not a panic.)
+    let started = thread::Builder::new()
+        .spawn(move || receive_forever(&receiving, local, encoding))
+        .and_then(|_| thread::Builder::new().spawn(move || send_lines(&socket, peer, encoding)));
+    let sender = match started {
+        Ok(sender) => sender,
+        Err(e) => return fail("start thread", local, &e),
+    };
 
     // The course joins both threads. We join only the sender: the receiver never ends on
     // its own (recv_from waits for ever), so at end of input we return from main, which
@@ -116,9 +126,12 @@ fn receive_forever(socket: &UdpSocket, local: SocketAddr, encoding: Encoding) {
         // send to our port, not only --peer.
         match socket.recv_from(&mut buf) {
             Ok((n, from)) => {
-                println!(">> {from}: {}", encoding.decode(&buf[..n]));
+                // Control characters escaped (`\x1b`, `\n`): anyone can send to our port,
+                // and nobody may forge a line of our output.
+                let text = netkit::escaped(&encoding.decode(&buf[..n]));
+                say!(">> {from}: {text}");
                 if n == buf.len() {
-                    println!(
+                    say!(
                         "(that datagram filled the whole {BUFFER}-byte buffer: anything after byte {BUFFER} was cut off and is lost)"
                     );
                 }

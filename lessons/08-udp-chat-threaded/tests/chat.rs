@@ -5,6 +5,7 @@
 //! tests/python.rs.)
 
 use std::net::{SocketAddr, UdpSocket};
+use std::time::Duration;
 
 use lesson_runner::{PATIENCE, Running};
 
@@ -222,4 +223,48 @@ fn a_peer_that_is_not_an_address_is_one_line_and_exit_1() {
         done.stderr
     );
     assert_eq!(done.stderr.lines().count(), 1, "{}", done.stderr);
+}
+
+/// `udp-chat-threaded | head -1`: after the banner stdout is closed. What arrives can no
+/// longer be shown: the program stops as Ctrl-C stops it (exit 130), without a panic.
+#[test]
+fn a_closed_stdout_stops_it_as_ctrl_c_does() {
+    let (socket, me) = test_socket();
+    let mut command = std::process::Command::new(CHAT);
+    command.args(["--bind", "127.0.0.1:0", "--peer", &me.to_string()]);
+    let run = Running::spawn_head(command, 1).expect("start udp-chat-threaded");
+    let addr = run.wait_for_banner(PATIENCE).expect("banner");
+    // Send until a line it prints finds stdout closed and it ends (each wait ends early
+    // when it does).
+    for n in 0..50 {
+        socket
+            .send_to(format!("message {n}").as_bytes(), addr)
+            .expect("send");
+        if run.wait_output_closed(Duration::from_millis(100)) {
+            break;
+        }
+    }
+    // stdin stays open: end of input is not what ends it.
+    assert!(run.output_closed(), "still running: {}", run.stderr());
+    let done = run.finish(PATIENCE).expect("it ends");
+    assert!(!done.stderr.contains("panicked"), "{}", done.stderr);
+    assert_eq!(done.code(), 130, "{done:?}");
+}
+
+/// Anyone may send to our port: a datagram that tries to forge a line of our output is
+/// shown with its control characters escaped.
+#[test]
+fn control_characters_from_the_peer_are_escaped() {
+    let (socket, me) = test_socket();
+    let (chat, addr) = start("127.0.0.1:0", me, &[]);
+    socket
+        .send_to(b"hi\x1b[31m\nlegal connection", addr)
+        .expect("send");
+    chat.wait_for_stdout(
+        &format!(">> {me}: hi\\x1b[31m\\nlegal connection\n"),
+        PATIENCE,
+    )
+    .expect("shown escaped");
+    let stdout = end(chat);
+    assert!(!stdout.lines().any(|l| l == "legal connection"), "{stdout}");
 }

@@ -11,12 +11,13 @@
 //! Try:           nc -l 127.0.0.1 9000   (as the server; what you type arrives with its
 //!                newline, so type q and then Ctrl-D instead of Enter to end the chat)
 
-use std::io::{self, Read, Write};
+use std::io::{self, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
-use netkit::{fail, prompt};
+use netkit::{fail, host_port, prompt, say};
 
 /// The course's TCP chat, client side: wait for the server, answer, `q` ends the chat.
 #[derive(Parser)]
@@ -27,10 +28,16 @@ struct Args {
     /// The server's port.
     #[arg(long, default_value_t = 9000)]
     port: u16,
+    /// Give up when the server's message takes longer than SECS seconds. (A person types
+    /// it: the default is generous.)
+    #[arg(long, value_name = "SECS", default_value = "300", value_parser = netkit::seconds)]
+    timeout: Duration,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    // Piped into `head`, and head has ended: stop as Ctrl-C would (128 + SIGINT).
+    netkit::when_stdout_closes(|| std::process::exit(130));
 
     // Turn the name into addresses first, so "no such host" and "nobody listening" are
     // told apart. An ip address resolves to itself.
@@ -42,10 +49,14 @@ fn main() -> ExitCode {
     // socket() + connect(): no bind, the kernel picks our own port.
     let mut stream = match TcpStream::connect(&addrs[..]) {
         Ok(stream) => stream,
-        Err(e) => return fail("connect", format_args!("{}:{}", args.host, args.port), &e),
+        Err(e) => return fail("connect", host_port(&args.host, args.port), &e),
     };
     let peer = stream.peer_addr().unwrap_or(addrs[0]);
-    println!("connected to {peer}");
+    say!("connected to {peer}");
+    // settimeout(): a server that never takes its turn must not hold us for ever.
+    if let Err(e) = stream.set_read_timeout(Some(args.timeout)) {
+        return fail("settimeout", peer, &e);
+    }
 
     let mut buf = [0u8; 1024];
     loop {
@@ -53,22 +64,37 @@ fn main() -> ExitCode {
         // to be one whole message; that holds only by luck (small messages, one at a
         // time). TCP is a byte stream: lesson 09 (sticky-packet) shows a read getting part
         // of a message or two at once, and lesson 10 (struct-framing) fixes it.
-        let n = match stream.read(&mut buf) {
+        let read = loop {
+            match stream.read(&mut buf) {
+                // Ctrl-Z and `fg`: with a read timeout set, the kernel does not restart
+                // the read by itself. Read again.
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                read => break read,
+            }
+        };
+        let n = match read {
             Ok(n) => n,
+            // The read timeout ran out: WouldBlock on Unix, TimedOut on Windows.
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                let waited = args.timeout.as_secs_f64();
+                eprintln!("recv {peer}: no message within {waited} s (--timeout)");
+                return ExitCode::from(1);
+            }
             Err(e) => return fail("recv", peer, &e),
         };
         // A read of 0 bytes means the server closed the connection without saying `q`.
         if n == 0 {
-            println!("server closed the connection");
+            say!("server closed the connection");
             return ExitCode::SUCCESS;
         }
         let message = &buf[..n];
         if message == b"q" {
-            println!("chat over: server sent q");
+            say!("chat over: server sent q");
             return ExitCode::SUCCESS;
         }
-        // Text that is not valid UTF-8 is shown with U+FFFD in place of the bad bytes.
-        println!("server: {}", String::from_utf8_lossy(message));
+        // Text that is not valid UTF-8 is shown with U+FFFD in place of the bad bytes, and
+        // control characters escaped (`\x1b`, `\n`): the server cannot forge our lines.
+        say!("server: {}", netkit::escaped_bytes(message));
 
         // Our turn.
         let line = match your_turn("client> ") {
@@ -76,11 +102,11 @@ fn main() -> ExitCode {
             Ok(None) => {
                 // End of input (Ctrl-D, or the end of a piped script): do what typing `q`
                 // does, so the server is not left waiting for us.
-                println!();
+                say!();
                 if let Err(e) = stream.write_all(b"q") {
                     return fail("send", peer, &e);
                 }
-                println!("end of input: sent q, closing");
+                say!("end of input: sent q, closing");
                 return ExitCode::SUCCESS;
             }
             Err(e) => return fail("read", "stdin", &e),
@@ -92,7 +118,7 @@ fn main() -> ExitCode {
         // Whoever types `q` sends it first, then closes: returning drops `stream`, which
         // closes the socket (the course's sk.close()).
         if line == "q" {
-            println!("chat over: you sent q");
+            say!("chat over: you sent q");
             return ExitCode::SUCCESS;
         }
     }

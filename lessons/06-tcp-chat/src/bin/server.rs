@@ -12,12 +12,13 @@
 //! Try:           nc 127.0.0.1 9000   (as the client; your lines arrive with their newline,
 //!                so `q` + Enter is not `q`: type q, then Ctrl-D instead of Enter)
 
-use std::io::{self, Read, Write};
+use std::io::{self, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
-use netkit::{banner, error_line, fail, prompt};
+use netkit::{banner, error_line, fail, host_port, prompt, say};
 
 /// The course's TCP chat, server side: the server speaks first, `q` ends the chat.
 #[derive(Parser)]
@@ -28,6 +29,10 @@ struct Args {
     /// Port to listen on (0 lets the OS choose a free one).
     #[arg(long, default_value_t = 9000)]
     port: u16,
+    /// Give up on a client whose answer takes longer than SECS seconds, and take the next
+    /// one. (A person types that answer: the default is generous.)
+    #[arg(long, value_name = "SECS", default_value = "300", value_parser = netkit::seconds)]
+    idle_timeout: Duration,
 }
 
 /// What the server does after a chat.
@@ -53,7 +58,7 @@ fn main() -> ExitCode {
     // already in use".)
     let listener = match TcpListener::bind((args.host.as_str(), args.port)) {
         Ok(listener) => listener,
-        Err(e) => return fail("bind", format_args!("{}:{}", args.host, args.port), &e),
+        Err(e) => return fail("bind", host_port(&args.host, args.port), &e),
     };
     let local = match listener.local_addr() {
         Ok(local) => local,
@@ -73,10 +78,10 @@ fn main() -> ExitCode {
                 continue;
             }
         };
-        println!("client {addr} connected");
+        say!("client {addr} connected");
         // chat() owns the connection: when it returns, `conn` is dropped, which closes
         // the socket (the course's conn.close()). The listening socket stays open.
-        match chat(conn, addr) {
+        match chat(conn, addr, args.idle_timeout) {
             Next::Accept => continue,
             Next::Exit(code) => return code,
         }
@@ -84,7 +89,13 @@ fn main() -> ExitCode {
 }
 
 /// Talk with one client, turn by turn, the server first.
-fn chat(mut conn: TcpStream, addr: SocketAddr) -> Next {
+fn chat(mut conn: TcpStream, addr: SocketAddr, idle: Duration) -> Next {
+    // settimeout(): a client that never answers would keep every other client waiting in
+    // the backlog. After `idle` without its message we give up on it.
+    if let Err(e) = conn.set_read_timeout(Some(idle)) {
+        eprintln!("{}", error_line("settimeout", addr, &e));
+        return Next::Accept;
+    }
     let mut buf = [0u8; 1024];
     loop {
         // Our turn. We read stdin only now, so lines typed ahead (or a whole script piped
@@ -94,11 +105,11 @@ fn chat(mut conn: TcpStream, addr: SocketAddr) -> Next {
             Ok(None) => {
                 // End of input (Ctrl-D, or the end of a piped script): do what typing `q`
                 // does, so the client is not left waiting, then stop the server.
-                println!();
+                say!();
                 if let Err(e) = conn.write_all(b"q") {
                     eprintln!("{}", error_line("send", addr, &e));
                 }
-                println!("end of input: sent q to {addr}, stopping");
+                say!("end of input: sent q to {addr}, stopping");
                 return Next::Exit(ExitCode::SUCCESS);
             }
             Err(e) => return Next::Exit(fail("read", "stdin", &e)),
@@ -112,7 +123,7 @@ fn chat(mut conn: TcpStream, addr: SocketAddr) -> Next {
         // Whoever types `q` sends it first, so the other side learns the chat is over,
         // and then closes.
         if line == "q" {
-            println!("chat with {addr} over: you sent q");
+            say!("chat with {addr} over: you sent q");
             return Next::Accept;
         }
 
@@ -121,8 +132,22 @@ fn chat(mut conn: TcpStream, addr: SocketAddr) -> Next {
         // message at a time, and on a quiet machine it arrives in one piece. TCP delivers
         // a stream of bytes, not messages; lesson 09 (sticky-packet) shows a read getting
         // part of a message or two at once, and lesson 10 (struct-framing) fixes it.
-        let n = match conn.read(&mut buf) {
+        let read = loop {
+            match conn.read(&mut buf) {
+                // Ctrl-Z and `fg`: with a read timeout set, the kernel does not restart
+                // the read by itself. Read again.
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                read => break read,
+            }
+        };
+        let n = match read {
             Ok(n) => n,
+            // The read timeout ran out: WouldBlock on Unix, TimedOut on Windows.
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                let idle = idle.as_secs_f64();
+                eprintln!("recv {addr}: no message within {idle} s (--idle-timeout), closing");
+                return Next::Accept;
+            }
             Err(e) => {
                 eprintln!("{}", error_line("recv", addr, &e));
                 return Next::Accept;
@@ -130,16 +155,17 @@ fn chat(mut conn: TcpStream, addr: SocketAddr) -> Next {
         };
         // A read of 0 bytes means the client closed its side without saying `q`.
         if n == 0 {
-            println!("client {addr} closed the connection without q");
+            say!("client {addr} closed the connection without q");
             return Next::Accept;
         }
         let message = &buf[..n];
         if message == b"q" {
-            println!("chat with {addr} over: client sent q");
+            say!("chat with {addr} over: client sent q");
             return Next::Accept;
         }
-        // Text that is not valid UTF-8 is shown with U+FFFD in place of the bad bytes.
-        println!("client: {}", String::from_utf8_lossy(message));
+        // Text that is not valid UTF-8 is shown with U+FFFD in place of the bad bytes, and
+        // control characters escaped (`\x1b`, `\n`): the client cannot forge our lines.
+        say!("client: {}", netkit::escaped_bytes(message));
     }
 }
 

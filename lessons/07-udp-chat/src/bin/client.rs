@@ -2,9 +2,9 @@
 //! wait for the reply and print it with the address it came from.
 //!
 //! No connect, no handshake: each `send_to` names the server's address, and `recv_from`
-//! says who answered. UDP never tells you whether anyone is listening, so by default the
-//! client waits for a reply as long as it takes (a person types it); `--timeout 2` gives up
-//! after 2 seconds. `--connect` connects the socket first, so that an "ICMP port
+//! says who answered. UDP never tells you whether anyone is listening, so the client
+//! waits for a reply only so long: 300 s by default (a person types it); `--timeout 2`
+//! gives up after 2 seconds. `--connect` connects the socket first, so that an "ICMP port
 //! unreachable" from a closed port reaches us as `connection refused` (see the README).
 //!
 //! Run it:        cargo run -p udp-chat --bin udp-chat-client
@@ -19,7 +19,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use netkit::{fail, prompt};
+use netkit::{fail, prompt, say};
 use udp_chat::Encoding;
 
 /// The course's UDP chat client: send_to the server, recv_from its reply.
@@ -35,9 +35,10 @@ struct Args {
     /// How text becomes bytes: utf-8, or gbk (the course's gb2312 chapter).
     #[arg(long, value_enum, default_value_t = Encoding::Utf8)]
     encoding: Encoding,
-    /// Give up when no reply came within SECS seconds (default: wait as long as it takes).
-    #[arg(long, value_name = "SECS", value_parser = seconds)]
-    timeout: Option<f64>,
+    /// Give up when no reply came within SECS seconds. (A person types the reply: the
+    /// default is generous.)
+    #[arg(long, value_name = "SECS", default_value = "300", value_parser = netkit::seconds)]
+    timeout: Duration,
     /// connect() the UDP socket to the server, so that "port unreachable" is reported.
     #[arg(long)]
     connect: bool,
@@ -54,6 +55,8 @@ fn main() -> ExitCode {
         timeout,
         connect,
     } = Args::parse();
+    // Piped into `head`, and head has ended: stop as Ctrl-C would (128 + SIGINT).
+    netkit::when_stdout_closes(|| std::process::exit(130));
 
     // Turn the name into an address once: every send_to names it again.
     let server = match (host.as_str(), port).to_socket_addrs() {
@@ -82,10 +85,8 @@ fn main() -> ExitCode {
     // settimeout(): from now on recv_from gives up after this long. Without it, a client
     // whose server is gone (or whose datagram was lost) waits for ever: nothing in UDP
     // will ever tell it.
-    if let Some(secs) = timeout {
-        if let Err(e) = socket.set_read_timeout(Some(Duration::from_secs_f64(secs))) {
-            return fail("set timeout", any, &e);
-        }
+    if let Err(e) = socket.set_read_timeout(Some(timeout)) {
+        return fail("set timeout", any, &e);
     }
 
     // connect() on a UDP socket sends nothing over the network: it records the peer in
@@ -125,20 +126,30 @@ fn main() -> ExitCode {
         // recvfrom(1024): wait for one datagram. It comes with the address it was sent
         // from: UDP lets anyone send to our port, so that address is how we know who
         // answered.
-        let (n, from) = match socket.recv_from(&mut buf) {
+        let received = loop {
+            match socket.recv_from(&mut buf) {
+                // Ctrl-Z and `fg`: with a read timeout set, the kernel does not restart
+                // recv_from by itself. Wait again.
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                received => break received,
+            }
+        };
+        let (n, from) = match received {
             Ok(received) => received,
             Err(e) if timed_out(&e) => {
-                let secs = timeout.unwrap_or_default();
+                let secs = timeout.as_secs_f64();
                 eprintln!("no reply from {server} within {secs} s");
                 return ExitCode::from(1);
             }
             Err(e) => return fail("receive", server, &e),
         };
-        println!("reply from {from}: {}", encoding.decode(&buf[..n]));
+        // Control characters escaped (`\x1b`, `\n`): a sender cannot forge a line of ours.
+        let text = netkit::escaped(&encoding.decode(&buf[..n]));
+        say!("reply from {from}: {text}");
         if n == buf.len() {
             // std's recv_from cannot tell a datagram of exactly 1024 bytes from a longer
             // one it cut (Linux would say so in recvmsg's MSG_TRUNC flag; see the README).
-            println!(
+            say!(
                 "(that datagram filled the whole {BUFFER}-byte buffer: anything after byte {BUFFER} was cut off and is lost)"
             );
         }
@@ -152,12 +163,4 @@ fn timed_out(e: &io::Error) -> bool {
         e.kind(),
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
     )
-}
-
-/// `--timeout`: a number of seconds above 0 (`2`, `0.5`).
-fn seconds(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(secs) if Duration::try_from_secs_f64(secs).is_ok_and(|d| !d.is_zero()) => Ok(secs),
-        _ => Err(format!("{text:?} is not a number of seconds above 0")),
-    }
 }

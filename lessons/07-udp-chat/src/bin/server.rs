@@ -16,7 +16,7 @@ use std::net::{SocketAddr, UdpSocket};
 use std::process::ExitCode;
 
 use clap::Parser;
-use netkit::{banner, error_line, fail, prompt};
+use netkit::{banner, error_line, fail, host_port, prompt, say};
 use udp_chat::Encoding;
 
 /// The course's UDP chat server: recv_from, print, type a reply, send_to the sender.
@@ -49,12 +49,12 @@ fn main() -> ExitCode {
     // there are no connections to wait for.
     let socket = match UdpSocket::bind((host.as_str(), port)) {
         Ok(socket) => socket,
-        Err(e) => return fail("bind", format_args!("{host}:{port}"), &e),
+        Err(e) => return fail("bind", host_port(&host, port), &e),
     };
     // getsockname(): with --port 0 the OS chose the port, and this is how we learn it.
     let local = match socket.local_addr() {
         Ok(local) => local,
-        Err(e) => return fail("bind", format_args!("{host}:{port}"), &e),
+        Err(e) => return fail("bind", host_port(&host, port), &e),
     };
     if let Err(e) = banner(local) {
         return fail("print", "stdout", &e);
@@ -75,11 +75,13 @@ fn main() -> ExitCode {
                 continue;
             }
         };
-        println!("message from {peer}: {}", encoding.decode(&buf[..n]));
+        // Control characters escaped (`\x1b`, `\n`): a sender cannot forge a line of ours.
+        let text = netkit::escaped(&encoding.decode(&buf[..n]));
+        say!("message from {peer}: {text}");
         if n == buf.len() {
             // std's recv_from cannot tell a datagram of exactly 1024 bytes from a longer
             // one it cut (Linux would say so in recvmsg's MSG_TRUNC flag; see the README).
-            println!(
+            say!(
                 "(that datagram filled the whole {BUFFER}-byte buffer: anything after byte {BUFFER} was cut off and is lost)"
             );
         }
