@@ -12,6 +12,9 @@
 //!   `head`): a server's line is lost and it goes on; a client stops the way it does on
 //!   Ctrl-C ([`when_stdout_closes`]).
 //! - [`seconds`] reads a `--timeout` value: a number of seconds, within range.
+//! - [`At::at`] gives a failed step its stage and address (`connect(addr).at("connect",
+//!   addr)?`), as a [`Failure`]: the one line to print and the exit status; [`exit`] is
+//!   the one place in a `main` that prints it.
 //!
 //! Every socket call stays in the lessons themselves, where students read them.
 
@@ -210,6 +213,70 @@ macro_rules! say {
     };
 }
 
+/// A step that failed: the one line a program prints for it on stderr (`connect
+/// 127.0.0.1:2345: connection refused`), and the exit status it then ends with (1 for a
+/// network or I/O error, 2 for bad usage).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub line: String,
+    pub code: u8,
+}
+
+impl Failure {
+    /// A failure with its own line, exit status 1.
+    pub fn new(line: impl Into<String>) -> Failure {
+        Failure {
+            line: line.into(),
+            code: 1,
+        }
+    }
+
+    /// Bad usage (an option that cannot work), exit status 2.
+    pub fn usage(line: impl Into<String>) -> Failure {
+        Failure {
+            line: line.into(),
+            code: 2,
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.line)
+    }
+}
+
+/// `.at(stage, addr)`: turn an I/O error into the [`Failure`] that names where it
+/// happened, so that each socket step stays one line with `?`:
+///
+/// ```
+/// use netkit::At;
+/// # fn demo() -> Result<(), netkit::Failure> {
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0").at("bind", "127.0.0.1:0")?;
+/// # drop(listener); Ok(()) }
+/// ```
+pub trait At<T> {
+    fn at(self, stage: &str, addr: impl std::fmt::Display) -> Result<T, Failure>;
+}
+
+impl<T> At<T> for io::Result<T> {
+    fn at(self, stage: &str, addr: impl std::fmt::Display) -> Result<T, Failure> {
+        self.map_err(|e| Failure::new(error_line(stage, addr, &e)))
+    }
+}
+
+/// The end of a `main`: `Ok` is exit status 0; a [`Failure`] prints its line on stderr
+/// and ends with its status. `fn main() -> ExitCode { netkit::exit(run()) }`
+pub fn exit(result: Result<(), Failure>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("{}", failure.line);
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
 /// The cause of an I/O error in lower case, without Rust's `(os error N)` suffix:
 /// `connection refused`, `address already in use`, `timed out`.
 pub fn cause(err: &io::Error) -> String {
@@ -269,6 +336,17 @@ mod tests {
         assert_eq!(escaped("\x07\x7f\u{85}"), "\\x07\\x7f\\x85");
         assert_eq!(escaped("abc\u{202e}def"), "abc\\u{202e}def");
         assert_eq!(escaped_bytes(b"ok\xff\n"), "ok\u{fffd}\\n");
+    }
+
+    #[test]
+    fn at_names_the_stage_and_the_address() {
+        let refused: io::Result<()> = Err(io::Error::from_raw_os_error(111));
+        let failure = refused.at("connect", "127.0.0.1:2345").unwrap_err();
+        assert_eq!(failure.line, "connect 127.0.0.1:2345: connection refused");
+        assert_eq!(failure.code, 1);
+        assert_eq!(Failure::usage("bad").code, 2);
+        assert_eq!(exit(Ok(())), ExitCode::SUCCESS);
+        assert_eq!(exit(Err(Failure::usage("-o: a folder"))), ExitCode::from(2));
     }
 
     #[test]
