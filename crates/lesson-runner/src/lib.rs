@@ -293,11 +293,22 @@ impl Running {
     }
 
     /// Send SIGINT, as Ctrl-C in a terminal does.
+    #[cfg(unix)]
     pub fn interrupt(&self) -> io::Result<()> {
         use nix::sys::signal::{Signal, kill};
         use nix::unistd::Pid;
         let pid = i32::try_from(self.child.id()).map_err(io::Error::other)?;
         kill(Pid::from_raw(pid), Signal::SIGINT).map_err(io::Error::from)
+    }
+
+    /// Windows has no SIGINT to send to one process (Ctrl-C goes to a whole console):
+    /// a test that needs it says so with `#[cfg(unix)]`, and this says why it can't.
+    #[cfg(not(unix))]
+    pub fn interrupt(&self) -> io::Result<()> {
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "no SIGINT on this system: the test needs #[cfg(unix)]",
+        ))
     }
 
     /// Send SIGTERM, as `kill PID` does (a service manager stopping the program).
@@ -498,7 +509,6 @@ pub struct Scratch(PathBuf);
 
 impl Scratch {
     pub fn new(label: &str) -> Scratch {
-        use std::os::unix::fs::PermissionsExt;
         use std::sync::atomic::{AtomicUsize, Ordering};
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, Ordering::SeqCst);
@@ -506,7 +516,12 @@ impl Scratch {
             std::env::temp_dir().join(format!("lesson-test-{}-{n}-{label}", std::process::id()));
         let _ = std::fs::remove_dir_all(&path);
         std::fs::create_dir_all(&path).expect("create a scratch folder");
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod 755");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::Permissions::from_mode(0o755);
+            std::fs::set_permissions(&path, mode).expect("chmod 755");
+        }
         Scratch(path)
     }
 
