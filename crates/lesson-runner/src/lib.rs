@@ -605,7 +605,12 @@ pub fn read_at_least(stream: &mut impl Read, len: usize) -> io::Result<Vec<u8>> 
     let mut got = Vec::new();
     let mut buf = [0u8; 4096];
     while got.len() < len {
-        let n = stream.read(&mut buf)?;
+        let n = match stream.read(&mut buf) {
+            // A signal arrived during the read (with a read timeout set, the kernel does
+            // not restart it): read again, as read_exact and read_to_end do.
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => other?,
+        };
         if n == 0 {
             break;
         }
