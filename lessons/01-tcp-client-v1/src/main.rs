@@ -12,7 +12,7 @@ use std::io::Write;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::process::ExitCode;
 
-use netkit::{fail, host_port, prompt, say};
+use netkit::{At, Failure, host_port, prompt, say};
 
 const DEFAULT_IP: &str = "127.0.0.1";
 const DEFAULT_PORT: u16 = 7891;
@@ -20,80 +20,70 @@ const USAGE: &str = "usage: tcp-client-v1   (no options: it asks for the server'
                      then for one message to send)";
 
 fn main() -> ExitCode {
-    // No options: the questions are the interface, as the course's input() calls are. But
-    // `--help` must not be mistaken for nothing: say how to use it.
-    match std::env::args().nth(1).as_deref() {
-        None => {}
-        Some("--help" | "-h") => {
-            say!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Some(_) => {
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
-    }
     // Piped into `head`, and head has ended: stop as Ctrl-C would (128 + SIGINT).
     netkit::when_stdout_closes(|| std::process::exit(130));
+    // One place prints a failed step's line on stderr and picks the exit status.
+    netkit::exit(run())
+}
+
+fn run() -> Result<(), Failure> {
+    // No options: the questions are the interface, as the course's input() calls are. But
+    // `--help` must not be mistaken for nothing: say how to use it.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.as_slice() {
+        [] => {}
+        [flag] if flag == "--help" || flag == "-h" => {
+            say!("{USAGE}");
+            return Ok(());
+        }
+        _ => return Err(Failure::usage(USAGE)),
+    }
 
     // The course: server_ip = input(...); server_port = int(input(...))
-    let ip = match ask("server ip", DEFAULT_IP) {
-        Ok(Some(ip)) => ip,
-        Ok(None) => return ExitCode::SUCCESS, // end of input: nothing to do
-        Err(e) => return fail("read", "stdin", &e),
+    let Some(host) = ask("server ip", DEFAULT_IP)? else {
+        return Ok(()); // end of input: nothing to do
     };
-    let port = match ask("server port", &DEFAULT_PORT.to_string()) {
-        Ok(Some(port)) => port,
-        Ok(None) => return ExitCode::SUCCESS,
-        Err(e) => return fail("read", "stdin", &e),
+    let Some(port) = ask("server port", &DEFAULT_PORT.to_string())? else {
+        return Ok(());
     };
-    let Ok(port) = port.trim().parse::<u16>() else {
-        eprintln!("server port: {port:?} is not a port number (0 to 65535)");
-        return ExitCode::from(2);
-    };
+    let port: u16 = port.parse().map_err(|_| {
+        Failure::usage(format!(
+            "server port: {port:?} is not a port number (0 to 65535)"
+        ))
+    })?;
 
     // Turn the name into addresses first, so "no such host" and "nobody listening" are
     // told apart. An ip address resolves to itself.
-    let addrs: Vec<SocketAddr> = match (ip.as_str(), port).to_socket_addrs() {
-        Ok(addrs) => addrs.collect(),
-        Err(e) => return fail("resolve", &ip, &e),
-    };
+    let addrs: Vec<SocketAddr> = (host.as_str(), port)
+        .to_socket_addrs()
+        .at("resolve", &host)?
+        .collect();
 
     // socket() + connect() in one call: the kernel picks our own port, and the three-way
     // handshake happens here. If nobody listens, this is where we hear "refused".
-    let mut stream = match TcpStream::connect(&addrs[..]) {
-        Ok(stream) => stream,
-        Err(e) => return fail("connect", host_port(&ip, port), &e),
-    };
-    let peer = stream.peer_addr().unwrap_or(addrs[0]);
+    let mut stream = TcpStream::connect(&addrs[..]).at("connect", host_port(&host, port))?;
+    let peer = stream.peer_addr().at("connect", host_port(&host, port))?;
 
-    let message = match prompt("message: ") {
-        Ok(Some(message)) => message,
-        Ok(None) => return ExitCode::SUCCESS, // end of input: close without sending
-        Err(e) => return fail("read", "stdin", &e),
+    let Some(message) = prompt("message: ").at("read", "stdin")? else {
+        return Ok(()); // end of input: close without sending
     };
 
     // send(): the text as UTF-8 bytes. write_all keeps writing until every byte is
     // handed to the kernel (Python's send() may send only part; sendall() wouldn't).
-    if let Err(e) = stream.write_all(message.as_bytes()) {
-        return fail("send", peer, &e);
-    }
+    stream.write_all(message.as_bytes()).at("send", peer)?;
     say!("sent {} bytes to {peer}", message.len());
 
     // close(): dropping the stream closes the socket; the server's recv() then returns
     // what we sent, and after that an empty result.
     drop(stream);
-    ExitCode::SUCCESS
+    Ok(())
 }
 
 /// Ask a question with a default: `server ip [127.0.0.1]: `. `None` at end of input.
-fn ask(question: &str, default: &str) -> std::io::Result<Option<String>> {
-    let answer = prompt(&format!("{question} [{default}]: "))?;
-    Ok(answer.map(|a| {
-        if a.trim().is_empty() {
-            default.to_string()
-        } else {
-            a.trim().to_string()
-        }
+fn ask(question: &str, default: &str) -> Result<Option<String>, Failure> {
+    let answer = prompt(&format!("{question} [{default}]: ")).at("read", "stdin")?;
+    Ok(answer.map(|a| match a.trim() {
+        "" => default.to_string(),
+        typed => typed.to_string(),
     }))
 }

@@ -12,13 +12,14 @@
 //!                client 127.0.0.1:51234 connected / received: hello
 //! Try:           nc 127.0.0.1 7891   (type a line: the reply comes back, then the server closes)
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::ErrorKind::{Interrupted, TimedOut, WouldBlock};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use netkit::{banner, error_line, fail, host_port, say};
+use netkit::{At, Failure, banner, host_port, say};
 
 /// The course's first TCP server: one client, one message, one reply.
 #[derive(Parser)]
@@ -39,78 +40,61 @@ struct Args {
 const REPLY: &[u8] = b"----------ok----------";
 
 fn main() -> ExitCode {
-    let Args {
-        host,
-        port,
-        idle_timeout,
-    } = Args::parse();
+    // One place prints a failed step's line on stderr and picks the exit status.
+    netkit::exit(run(Args::parse()))
+}
 
+fn run(args: Args) -> Result<(), Failure> {
+    let addr = host_port(&args.host, args.port);
     // socket() + bind() + listen() in one call. bind claims the address so that clients
     // can find us; listen turns the socket into a passive one that only accepts. std
     // listens with a backlog of 128, the course's listen(128): up to that many clients
     // whose handshake the kernel has already completed can wait for accept().
-    let listener = match TcpListener::bind((host.as_str(), port)) {
-        Ok(listener) => listener,
-        Err(e) => return fail("bind", host_port(&host, port), &e),
-    };
+    let listener = TcpListener::bind((args.host.as_str(), args.port)).at("bind", &addr)?;
     // getsockname(): with --port 0 the OS chose the port, and this is how we learn it.
-    let local = match listener.local_addr() {
-        Ok(local) => local,
-        Err(e) => return fail("bind", host_port(&host, port), &e),
-    };
-    if let Err(e) = banner(local) {
-        return fail("print", "stdout", &e);
-    }
+    let local = listener.local_addr().at("bind", &addr)?;
+    banner(local).at("print", "stdout")?;
     say!("waiting for a client...");
 
     // accept() blocks until a client has connected, then returns a NEW socket that talks
     // to that one client, and the client's address. The listening socket stays as it was.
-    let (client, peer) = match listener.accept() {
-        Ok(accepted) => accepted,
-        Err(e) => return fail("accept", local, &e),
-    };
+    let (client, peer) = listener.accept().at("accept", local)?;
     say!("client {peer} connected");
     // v1 serves one client and then exits, so an error while talking to it ends the
     // program: one line on stderr, exit 1.
-    if let Err(line) = serve(client, peer, idle_timeout) {
-        eprintln!("{line}");
-        return ExitCode::from(1);
-    }
+    serve(client, peer, args.idle_timeout)?;
 
     // close() the listening socket: from now on a client that connects is refused.
     // (The end of main would drop it too; the course closes it by hand.)
     drop(listener);
-    ExitCode::SUCCESS
+    Ok(())
 }
 
-/// Talk to one client: one read, print it, one reply. `Err` is the line to print.
-fn serve(mut client: TcpStream, peer: SocketAddr, idle: Duration) -> Result<(), String> {
+/// Talk to one client: one read, print it, one reply.
+fn serve(mut client: TcpStream, peer: SocketAddr, idle: Duration) -> Result<(), Failure> {
     // settimeout(): a client that connects and says nothing must not hold us for ever.
-    client
-        .set_read_timeout(Some(idle))
-        .map_err(|e| error_line("settimeout", peer, &e))?;
+    client.set_read_timeout(Some(idle)).at("settimeout", peer)?;
 
     // recv(1024): ONE read of at most 1024 bytes. It returns as soon as some bytes are
     // there, so it may return fewer than the client sent: the rest may still be on its
     // way, or not fit. TCP carries a stream of bytes, not messages. Whatever this one
     // read did not take is never read.
     let mut buf = [0u8; 1024];
-    let read = loop {
+    let n = loop {
         match client.read(&mut buf) {
-            // Ctrl-Z and `fg`: with a read timeout set, the kernel does not restart the
-            // read by itself. Read again.
-            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            read => break read,
+            // A signal came (Ctrl-C, or Ctrl-Z and `fg`): with a read timeout set, the
+            // kernel does not restart the read by itself. Read again.
+            Err(e) if e.kind() == Interrupted => continue,
+            // The read timeout ran out: WouldBlock on Unix, TimedOut on Windows.
+            Err(e) if matches!(e.kind(), WouldBlock | TimedOut) => {
+                let idle = idle.as_secs_f64();
+                return Err(Failure::new(format!(
+                    "receive {peer}: nothing within {idle} s (--idle-timeout)"
+                )));
+            }
+            read => break read.at("receive", peer)?,
         }
     };
-    let n = read.map_err(|e| match e.kind() {
-        // The read timeout ran out: WouldBlock on Unix, TimedOut on Windows.
-        ErrorKind::WouldBlock | ErrorKind::TimedOut => format!(
-            "receive {peer}: nothing within {} s (--idle-timeout)",
-            idle.as_secs_f64()
-        ),
-        _ => error_line("receive", peer, &e),
-    })?;
     // 0 bytes means end of stream: the client closed its side without sending anything.
     if n == 0 {
         say!("client {peer} closed without sending anything");
@@ -121,9 +105,7 @@ fn serve(mut client: TcpStream, peer: SocketAddr, idle: Duration) -> Result<(), 
     say!("received: {}", netkit::escaped_bytes(&buf[..n]));
 
     // send(): write_all keeps writing until the kernel has taken every byte.
-    client
-        .write_all(REPLY)
-        .map_err(|e| error_line("send", peer, &e))?;
+    client.write_all(REPLY).at("send", peer)?;
 
     // close() the client's socket: after the reply, the client's next read returns 0.
     // (If the client sent more than we read, the kernel resets the connection instead.)

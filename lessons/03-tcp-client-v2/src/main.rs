@@ -13,8 +13,8 @@
 //! You will see:  server ip [127.0.0.1]: / server port [2345]: / message: hi / received: ...
 //! Try:           the same command in a third terminal: bind 0.0.0.0:5566: address already in use
 
-use std::io::ErrorKind::{Interrupted, TimedOut, WouldBlock};
-use std::io::{self, Read, Write};
+use std::io::ErrorKind::{AddrInUse, Interrupted, TimedOut, WouldBlock};
+use std::io::{Read, Write};
 use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
 use std::process::ExitCode;
 use std::sync::OnceLock;
@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use netkit::{cause, error_line, fail, host_port, prompt, say};
+use netkit::{At, Failure, host_port, prompt, say};
 use socket2::{Domain, Socket, Type};
 
 const DEFAULT_IP: &str = "127.0.0.1";
@@ -42,115 +42,93 @@ static FOR_STOP: OnceLock<(TcpStream, SocketAddr)> = OnceLock::new();
 static QUITTING: AtomicBool = AtomicBool::new(false);
 
 fn main() -> ExitCode {
+    // Piped into `head`, and head has ended: stop as Ctrl-C does.
+    netkit::when_stdout_closes(stop);
+    // One place prints a failed step's line on stderr and picks the exit status.
+    netkit::exit(run())
+}
+
+fn run() -> Result<(), Failure> {
     // The one argument: our own port. `tcp-client-v2 0` lets the OS choose one.
     let args: Vec<String> = std::env::args().skip(1).collect();
     let local_port = match args.as_slice() {
         [] => DEFAULT_LOCAL_PORT,
-        [help] if help == "--help" || help == "-h" => {
+        [flag] if flag == "--help" || flag == "-h" => {
             say!("{USAGE}");
-            return ExitCode::SUCCESS;
+            return Ok(());
         }
-        [port] => match port.trim().parse::<u16>() {
-            Ok(port) => port,
-            Err(_) => {
-                eprintln!("local port: {port:?} is not a port number (0 to 65535)");
-                return ExitCode::from(2);
-            }
-        },
-        _ => {
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
+        [port] => port.parse().map_err(|_| {
+            Failure::usage(format!(
+                "local port: {port:?} is not a port number (0 to 65535)"
+            ))
+        })?,
+        _ => return Err(Failure::usage(USAGE)),
     };
-    // Piped into `head`, and head has ended: stop as Ctrl-C does.
-    netkit::when_stdout_closes(stop);
 
     // The course: socket(AF_INET, SOCK_STREAM), then bind(("", 5566)) before connect.
     // std's TcpStream::connect does socket() and connect() in one call, with no bind in
     // between, so socket2 gives us the three steps one by one.
-    let socket = match Socket::new(Domain::IPV4, Type::STREAM, None) {
-        Ok(socket) => socket,
-        Err(e) => return fail("socket", "AF_INET", &e),
-    };
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).at("socket", "AF_INET")?;
     // bind(): "" in the course is 0.0.0.0, every local address. We do NOT set
     // SO_REUSEADDR: a second copy of this client must fail here, which is the course's
     // point that clients usually should not bind. Even one copy, run again right after it
     // closed, finds the port taken for about a minute: the side that closes first keeps
     // the connection in TIME_WAIT, and it holds 5566 until then.
     let local = SocketAddr::from((Ipv4Addr::UNSPECIFIED, local_port));
-    if let Err(e) = socket.bind(&local.into()) {
-        if e.kind() == io::ErrorKind::AddrInUse {
-            eprintln!(
-                "bind {local}: {} (another client holds that port, or held it until a moment ago: pass 0 to let the OS choose)",
-                cause(&e)
-            );
-            return ExitCode::from(1);
-        }
-        return fail("bind", local, &e);
-    }
+    socket.bind(&local.into()).map_err(|e| match e.kind() {
+        AddrInUse => Failure::new(format!(
+            "bind {local}: {} (another client holds that port, or held it until a moment ago: pass 0 to let the OS choose)",
+            netkit::cause(&e)
+        )),
+        _ => Failure::new(netkit::error_line("bind", local, &e)),
+    })?;
 
     // The course: server_ip = input(...); server_port = int(input(...))
-    let ip = match ask("server ip", DEFAULT_IP) {
-        Ok(Some(ip)) => ip,
-        Ok(None) => return ExitCode::SUCCESS, // end of input: nothing to do
-        Err(e) => return fail("read", "stdin", &e),
+    let Some(host) = ask("server ip", DEFAULT_IP)? else {
+        return Ok(()); // end of input: nothing to do
     };
-    let port = match ask("server port", &DEFAULT_PORT.to_string()) {
-        Ok(Some(port)) => port,
-        Ok(None) => return ExitCode::SUCCESS,
-        Err(e) => return fail("read", "stdin", &e),
+    let Some(port) = ask("server port", &DEFAULT_PORT.to_string())? else {
+        return Ok(());
     };
-    let Ok(port) = port.trim().parse::<u16>() else {
-        eprintln!("server port: {port:?} is not a port number (0 to 65535)");
-        return ExitCode::from(2);
-    };
+    let port: u16 = port.parse().map_err(|_| {
+        Failure::usage(format!(
+            "server port: {port:?} is not a port number (0 to 65535)"
+        ))
+    })?;
 
     // Turn the name into addresses first, so "no such host" and "nobody listening" are
     // told apart. An ip address resolves to itself.
-    let addrs: Vec<SocketAddr> = match (ip.as_str(), port).to_socket_addrs() {
-        Ok(addrs) => addrs.collect(),
-        Err(e) => return fail("resolve", &ip, &e),
-    };
+    let addrs: Vec<SocketAddr> = (host.as_str(), port)
+        .to_socket_addrs()
+        .at("resolve", &host)?
+        .collect();
     // Our socket is IPv4 (AF_INET, as the course's), so it needs an IPv4 address.
-    let Some(&server) = addrs.iter().find(|addr| addr.is_ipv4()) else {
-        eprintln!("resolve {ip}: no IPv4 address");
-        return ExitCode::from(1);
-    };
+    let server = addrs.into_iter().find(SocketAddr::is_ipv4);
+    let server = server.ok_or_else(|| Failure::new(format!("resolve {host}: no IPv4 address")))?;
 
     // connect(): the three-way handshake, from the port we bound. If nobody listens, this
     // is where we hear "refused". Then hand the socket to std as an ordinary TcpStream.
-    if let Err(e) = socket.connect(&server.into()) {
-        return fail("connect", host_port(&ip, port), &e);
-    }
+    socket
+        .connect(&server.into())
+        .at("connect", host_port(&host, port))?;
     let mut stream = TcpStream::from(socket);
-    let peer = stream.peer_addr().unwrap_or(server);
+    let peer = stream.peer_addr().at("connect", host_port(&host, port))?;
     // settimeout(): a reply that takes longer than REPLY_TIMEOUT is given up on.
-    if let Err(e) = stream.set_read_timeout(Some(REPLY_TIMEOUT)) {
-        return fail("settimeout", peer, &e);
-    }
+    stream
+        .set_read_timeout(Some(REPLY_TIMEOUT))
+        .at("settimeout", peer)?;
 
     // The course catches KeyboardInterrupt around its loop. Here Ctrl-C runs stop() on
     // another thread while main is blocked reading stdin, so stop() gets its own handle
     // to the same socket (try_clone: a second descriptor, one connection).
-    match stream.try_clone() {
-        Ok(clone) => {
-            let _ = FOR_STOP.set((clone, peer));
-        }
-        Err(e) => return fail("clone socket", peer, &e),
-    }
-    let handler = ctrlc::set_handler(stop);
-    if let Err(e) = handler {
-        return fail("Ctrl-C handler", peer, &io::Error::other(e));
-    }
+    let clone = stream.try_clone().at("clone socket", peer)?;
+    let _ = FOR_STOP.set((clone, peer)); // set once: this is the only place
+    ctrlc::set_handler(stop).map_err(|e| Failure::new(format!("Ctrl-C handler: {e}")))?;
 
     loop {
-        let message = match prompt("message: ") {
-            Ok(Some(message)) => message,
-            Ok(None) => {
-                say!(); // end of input (Ctrl-D): end the prompt's line
-                break; // and leave the way Ctrl-C does
-            }
-            Err(e) => return fail("read", "stdin", &e),
+        let Some(message) = prompt("message: ").at("read", "stdin")? else {
+            say!(); // end of input (Ctrl-D): end the prompt's line
+            break; // and leave the way Ctrl-C does
         };
         if message.is_empty() {
             continue; // send(b"") sends nothing, and no reply would ever come
@@ -158,36 +136,31 @@ fn main() -> ExitCode {
 
         // send(): the text as UTF-8 bytes. write_all keeps writing until every byte is
         // handed to the kernel (Python's send() may send only part; sendall() wouldn't).
-        if let Err(e) = stream.write_all(message.as_bytes()) {
-            return fail("send", peer, &e);
-        }
+        stream.write_all(message.as_bytes()).at("send", peer)?;
         say!("sent {} bytes to {peer}", message.len());
 
         // recv(1024): one read, at most 1024 bytes; it waits until something arrives.
         // A reply longer than that, or one that arrives in pieces, shows up in parts.
         let mut reply = [0u8; 1024];
-        let read = loop {
+        let n = loop {
             match stream.read(&mut reply) {
                 // A signal came (Ctrl-C: its handler is ending us), or Ctrl-Z and `fg`.
                 // With a read timeout set, the kernel does not restart the read: again.
                 Err(e) if e.kind() == Interrupted => continue,
-                read => break read,
+                // The read timeout ran out: WouldBlock on Unix, TimedOut on Windows.
+                Err(e) if matches!(e.kind(), WouldBlock | TimedOut) => {
+                    let waited = REPLY_TIMEOUT.as_secs();
+                    return Err(Failure::new(format!(
+                        "receive {peer}: no reply within {waited} s"
+                    )));
+                }
+                read => break read.at("receive", peer)?,
             }
-        };
-        let n = match read {
-            Ok(n) => n,
-            // The read timeout ran out: WouldBlock on Unix, TimedOut on Windows.
-            Err(e) if matches!(e.kind(), WouldBlock | TimedOut) => {
-                let waited = REPLY_TIMEOUT.as_secs();
-                eprintln!("receive {peer}: no reply within {waited} s");
-                return ExitCode::from(1);
-            }
-            Err(e) => return fail("receive", peer, &e),
         };
         if n == 0 {
             // An empty read: the server closed its side. Nobody is left to say quit() to.
             say!("server closed the connection");
-            return ExitCode::SUCCESS;
+            return Ok(());
         }
         // What the server sent, its control characters escaped: it cannot forge our lines.
         say!("received: {}", netkit::escaped_bytes(&reply[..n]));
@@ -199,25 +172,20 @@ fn main() -> ExitCode {
             thread::park();
         }
     }
-    if let Err(e) = quit(&stream, peer) {
-        return fail("send", peer, &e);
-    }
+    quit(&stream, peer)?;
 
     // close(): dropping the stream closes the socket; the server's recv() then returns
     // what we sent, and after that an empty result.
     drop(stream);
-    ExitCode::SUCCESS
+    Ok(())
 }
 
 /// Ask a question with a default: `server ip [127.0.0.1]: `. `None` at end of input.
-fn ask(question: &str, default: &str) -> std::io::Result<Option<String>> {
-    let answer = prompt(&format!("{question} [{default}]: "))?;
-    Ok(answer.map(|a| {
-        if a.trim().is_empty() {
-            default.to_string()
-        } else {
-            a.trim().to_string()
-        }
+fn ask(question: &str, default: &str) -> Result<Option<String>, Failure> {
+    let answer = prompt(&format!("{question} [{default}]: ")).at("read", "stdin")?;
+    Ok(answer.map(|a| match a.trim() {
+        "" => default.to_string(),
+        typed => typed.to_string(),
     }))
 }
 
@@ -232,28 +200,27 @@ fn stop() {
         return; // quit() is already on its way; whoever sends it ends the program
     }
     say!(); // after the ^C the terminal printed
-    let code = match quit(stream, *peer) {
-        Ok(()) => 0,
-        Err(e) => {
-            eprintln!("{}", error_line("send", peer, &e));
-            1
-        }
-    };
-    std::process::exit(code);
+    if let Err(failure) = quit(stream, *peer) {
+        eprintln!("{failure}");
+        std::process::exit(1);
+    }
+    std::process::exit(0);
 }
 
 /// The course's quit path, for Ctrl-C and for end of input: tell the server we are
 /// leaving with `quit()`. (`&TcpStream` reads and writes too, so main and the Ctrl-C
 /// handler can both call this with their own handle.)
-fn quit(mut stream: &TcpStream, peer: SocketAddr) -> io::Result<()> {
-    stream.write_all(b"quit()")?;
+fn quit(mut stream: &TcpStream, peer: SocketAddr) -> Result<(), Failure> {
+    stream.write_all(b"quit()").at("send", peer)?;
     say!("sent quit() to {peer}");
     // shutdown(Write) sends our FIN: "nothing more from me". The server still answers
     // quit() like any message; if we closed before that answer arrived, our kernel would
     // refuse it with a reset, and the server would see an error instead of a goodbye. So
     // wait, a second at most, for its answer (thrown away) and its close.
-    stream.shutdown(Shutdown::Write)?;
-    stream.set_read_timeout(Some(Duration::from_secs(1)))?;
+    stream.shutdown(Shutdown::Write).at("send", peer)?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(1)))
+        .at("settimeout", peer)?;
     let mut answer = [0u8; 1024];
     while let Ok(1..) = stream.read(&mut answer) {}
     Ok(())

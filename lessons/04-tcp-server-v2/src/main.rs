@@ -12,13 +12,14 @@
 //! Try:           nc 127.0.0.1 2345   (type lines; each gets the ok reply. Start a second nc
 //!                at the same time: it connects, but waits until the first one quits)
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::ErrorKind::{Interrupted, TimedOut, WouldBlock};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use netkit::{banner, error_line, fail, host_port, say};
+use netkit::{At, Failure, banner, host_port, say};
 
 /// The course's updated TCP server: clients one after another, until Ctrl-C.
 #[derive(Parser)]
@@ -39,40 +40,30 @@ struct Args {
 const REPLY: &[u8] = b"----------ok, received----------";
 
 fn main() -> ExitCode {
-    let Args {
-        host,
-        port,
-        idle_timeout,
-    } = Args::parse();
+    // One place prints a failed step's line on stderr and picks the exit status.
+    netkit::exit(run(Args::parse()))
+}
 
+fn run(args: Args) -> Result<(), Failure> {
+    let addr = host_port(&args.host, args.port);
     // socket() + bind() + listen() in one call. bind claims the address so that clients
     // can find us; listen turns the socket into a passive one that only accepts. std
     // listens with a backlog of 128, the course's listen(128): up to that many clients
     // whose handshake the kernel has already completed can wait for accept().
-    let listener = match TcpListener::bind((host.as_str(), port)) {
-        Ok(listener) => listener,
-        Err(e) => return fail("bind", host_port(&host, port), &e),
-    };
+    let listener = TcpListener::bind((args.host.as_str(), args.port)).at("bind", &addr)?;
     // getsockname(): with --port 0 the OS chose the port, and this is how we learn it.
-    let local = match listener.local_addr() {
-        Ok(local) => local,
-        Err(e) => return fail("bind", host_port(&host, port), &e),
-    };
-    if let Err(e) = banner(local) {
-        return fail("print", "stdout", &e);
-    }
+    let local = listener.local_addr().at("bind", &addr)?;
+    banner(local).at("print", "stdout")?;
 
     // Ctrl-C, the course's KeyboardInterrupt. The handler runs on a thread of its own
     // (the ctrlc crate starts it), because main is blocked inside accept() or read() and
     // cannot notice anything. It says so and exits; the exit closes every socket the
     // process holds, the listening socket included, so nothing more is accepted.
-    if let Err(e) = ctrlc::set_handler(|| {
+    ctrlc::set_handler(|| {
         say!("stopping");
         std::process::exit(0);
-    }) {
-        eprintln!("ctrl-c handler: {e}");
-        return ExitCode::from(1);
-    }
+    })
+    .map_err(|e| Failure::new(format!("Ctrl-C handler: {e}")))?;
 
     // One client at a time. While we talk to one, the kernel still completes the
     // handshake of the next: its connect() succeeds and it waits in the backlog until we
@@ -82,30 +73,30 @@ fn main() -> ExitCode {
 
         // accept() blocks until a client has connected, then returns a NEW socket that
         // talks to that one client, and the client's address. The listening socket stays.
-        let (client, peer) = match listener.accept() {
+        let (client, peer) = match listener.accept().at("accept", local) {
             Ok(accepted) => accepted,
-            Err(e) => {
-                eprintln!("{}", error_line("accept", local, &e));
+            Err(failure) => {
+                eprintln!("{failure}");
                 continue;
             }
         };
         say!("client {peer} connected");
         // An error with one client (it reset the connection, say) is that client's
         // problem: report it and go back to accept() for the next one.
-        if let Err(line) = serve(client, peer, idle_timeout) {
-            eprintln!("{line}");
+        if let Err(failure) = serve(client, peer, args.idle_timeout) {
+            eprintln!("{failure}");
         }
     }
 }
 
-/// Talk to one client until it closes: read, print, reply. `Err` is the line to print.
-fn serve(mut client: TcpStream, peer: SocketAddr, idle: Duration) -> Result<(), String> {
+/// Talk to one client until it closes: read, print, reply.
+fn serve(mut client: TcpStream, peer: SocketAddr, idle: Duration) -> Result<(), Failure> {
     // settimeout(): while we wait for this client, the next ones wait in the backlog. One
     // that goes quiet (or stops reading our replies) is dropped after `idle`.
+    client.set_read_timeout(Some(idle)).at("settimeout", peer)?;
     client
-        .set_read_timeout(Some(idle))
-        .and_then(|()| client.set_write_timeout(Some(idle)))
-        .map_err(|e| error_line("settimeout", peer, &e))?;
+        .set_write_timeout(Some(idle))
+        .at("settimeout", peer)?;
 
     // recv(1024): each read takes at most 1024 bytes. It returns as soon as some bytes are
     // there, so one read is not one message: two quick messages may come as one read,
@@ -113,18 +104,17 @@ fn serve(mut client: TcpStream, peer: SocketAddr, idle: Duration) -> Result<(), 
     let mut buf = [0u8; 1024];
     loop {
         let n = match client.read(&mut buf) {
-            Ok(n) => n,
-            // A signal came (Ctrl-C, on its way to the handler), or Ctrl-Z and `fg`. With
-            // a read timeout set, the kernel does not restart the read by itself: again.
-            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            // A signal came (Ctrl-C, or Ctrl-Z and `fg`): with a read timeout set, the
+            // kernel does not restart the read by itself. Read again.
+            Err(e) if e.kind() == Interrupted => continue,
             // The read timeout ran out: WouldBlock on Unix, TimedOut on Windows.
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+            Err(e) if matches!(e.kind(), WouldBlock | TimedOut) => {
                 let idle = idle.as_secs_f64();
-                return Err(format!(
+                return Err(Failure::new(format!(
                     "receive {peer}: nothing within {idle} s (--idle-timeout)"
-                ));
+                )));
             }
-            Err(e) => return Err(error_line("receive", peer, &e)),
+            read => read.at("receive", peer)?,
         };
         // 0 bytes means end of stream: the client closed its side. (The course: an empty
         // recv() result ends the inner loop.)
@@ -137,9 +127,7 @@ fn serve(mut client: TcpStream, peer: SocketAddr, idle: Duration) -> Result<(), 
         say!("received: {}", netkit::escaped_bytes(&buf[..n]));
 
         // send(): write_all keeps writing until the kernel has taken every byte.
-        client
-            .write_all(REPLY)
-            .map_err(|e| error_line("send", peer, &e))?;
+        client.write_all(REPLY).at("send", peer)?;
     }
 
     // close() the client's socket; the caller goes back to accept().

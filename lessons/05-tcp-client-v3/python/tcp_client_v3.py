@@ -1,9 +1,10 @@
-"""The course's TCP client, update 2: argparse options and a try-except for each stage.
+"""The course's TCP client, update 2 (网络编程(2) 2.2 客户端更新版本2), retold for Python 3:
+argparse options and a try-except for each stage; each stage that fails prints one line
+and exits 1. Ctrl-C or end of input closes.
 
 Run it:  python3 lessons/05-tcp-client-v3/python/tcp_client_v3.py --port 2345
 Options: --host (127.0.0.1), --port (2345), --file FILE (send its lines instead of
 asking; the course declared --file and never used it), --timeout SECS (settimeout).
-Each stage that fails prints one line and exits 1. Ctrl-C or end of input closes.
 """
 import argparse
 import socket
@@ -34,7 +35,7 @@ def fail(line):
 
 
 def main():
-    parser = argparse.ArgumentParser(description="Talk to a TCP server.")
+    parser = argparse.ArgumentParser(description="The course's TCP client, update 2, retold for Python 3.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=port_number, default=2345)
     parser.add_argument("--file", help="send each line of FILE instead of asking")
@@ -102,6 +103,7 @@ def main():
             print("received: %s" % recv_data.decode("utf-8", errors="replace"))
     except KeyboardInterrupt:
         print()
+    # 5. Close the socket.
     tcp_client_socket.close()
 
 

@@ -1,4 +1,6 @@
-"""The course's TCP chat, client side (网络编程 · 基于TCP协议的socket).
+"""The TCP chat's client (网络编程 · 基于TCP协议的socket): the course's program, retold for
+Python 3, with its steps, names (sk, msg, ret) and defaults; --host/--port are added so
+that tests can script it.
 
 Waits for the server's message, prints it, answers; a message of exactly `q` from either
 side ends the chat. End of input (Ctrl-D) works like `q`.

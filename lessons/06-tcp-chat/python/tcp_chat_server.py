@@ -1,4 +1,6 @@
-"""The course's TCP chat, server side (网络编程 · 基于TCP协议的socket).
+"""The TCP chat's server (网络编程 · 基于TCP协议的socket): the course's program, retold for
+Python 3, with its steps, names (sk, conn, addr, msg, ret) and defaults (port 9000,
+SO_REUSEADDR); --host/--port are added so that tests can script it.
 
 The server speaks first; turns alternate; a message of exactly `q` from either side ends
 the chat, and the server waits for the next client. End of input (Ctrl-D) works like `q`

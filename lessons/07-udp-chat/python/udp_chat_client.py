@@ -1,4 +1,6 @@
-"""The course's UDP chat client: type a message, send it, print the reply and who sent it.
+"""The UDP chat's client (基于UDP协议的socket): the course's program, retold for Python 3,
+with its steps, names (ip_port, msg, back_msg, BUFSIZE) and defaults. Type a message,
+send it, print the reply and who sent it.
 
 Run it:  python3 lessons/07-udp-chat/python/udp_chat_client.py
 With:    cargo run -p udp-chat --bin udp-chat-server     (or python/udp_chat_server.py)

@@ -1,4 +1,6 @@
-"""The course's UDP chat server: receive a message, type a reply, send it to the sender.
+"""The UDP chat's server (基于UDP协议的socket): the course's program, retold for Python 3,
+with its steps, names (udp_server_sock, msg, addr, back_msg, BUFSIZE) and defaults.
+Receive a message, type a reply, send it to the sender.
 
 Run it:  python3 lessons/07-udp-chat/python/udp_chat_server.py
 Then:    cargo run -p udp-chat --bin udp-chat-client   (or python/udp_chat_client.py)

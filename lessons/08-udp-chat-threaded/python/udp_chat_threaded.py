@@ -1,5 +1,8 @@
-"""The course's two-thread UDP chat: one socket, a thread that sends what you type to the
-peer and a thread that prints whatever arrives.
+"""The two-thread UDP chat (网络编程-Python 实现多线程聊天): the course's program, retold for
+Python 3, with its steps (bind 8888, send to 8080, a receiving and a sending thread, tr
+and ts, on one socket) and its names (recvData and sendData, written recv_data and
+send_data). One thread sends what you type to the peer, the other prints whatever
+arrives.
 
 Run it:  python3 lessons/08-udp-chat-threaded/python/udp_chat_threaded.py --bind 127.0.0.1:8888 --peer 127.0.0.1:8080
 Then:    cargo run -p udp-chat-threaded -- --bind 127.0.0.1:8080 --peer 127.0.0.1:8888

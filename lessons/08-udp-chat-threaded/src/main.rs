@@ -23,7 +23,7 @@ use std::process::ExitCode;
 use std::thread;
 
 use clap::{Parser, ValueEnum};
-use netkit::{banner, cause, error_line, fail, read_line, say};
+use netkit::{At, Failure, banner, cause, error_line, read_line, say};
 
 /// The course's two-thread UDP chat: one socket, a sending and a receiving thread.
 #[derive(Parser)]
@@ -44,76 +44,65 @@ struct Args {
 const BUFFER: usize = 1024;
 
 fn main() -> ExitCode {
+    // Piped into `head`, and head has ended: what arrives can no longer be shown, so stop
+    // as Ctrl-C would (128 + SIGINT).
+    netkit::when_stdout_closes(|| std::process::exit(130));
+    netkit::exit(run(Args::parse()))
+}
+
+fn run(args: Args) -> Result<(), Failure> {
     let Args {
         bind,
         peer,
         encoding,
-    } = Args::parse();
-    // Piped into `head`, and head has ended: what arrives can no longer be shown, so stop
-    // as Ctrl-C would (128 + SIGINT).
-    netkit::when_stdout_closes(|| std::process::exit(130));
+    } = args;
 
     // The course asks for the peer's ip and port with input(); here they are options.
     // Resolve once: every send_to names this address again.
-    let peer = match peer.to_socket_addrs().map(|mut addrs| addrs.next()) {
-        Ok(Some(peer)) => peer,
-        Ok(None) => {
-            let none = io::Error::new(io::ErrorKind::NotFound, "no address found");
-            return fail("resolve", &peer, &none);
-        }
-        Err(e) => return fail("resolve", &peer, &e),
-    };
+    let peer = peer
+        .to_socket_addrs()
+        .at("resolve", &peer)?
+        .next()
+        .ok_or_else(|| Failure::new(format!("resolve {peer}: no address found")))?;
 
     // socket(AF_INET, SOCK_DGRAM) + bind(("", 8888)): our own port, so the peer has
     // somewhere to send to. Both sides of this chat bind; neither is "the server".
-    let socket = match UdpSocket::bind(bind.as_str()) {
-        Ok(socket) => socket,
-        Err(e) if e.kind() == io::ErrorKind::AddrInUse => {
-            eprintln!(
-                "bind {bind}: {} (another program is using that port: stop it, or pass --bind 127.0.0.1:0)",
-                cause(&e)
-            );
-            return ExitCode::from(1);
-        }
-        Err(e) => return fail("bind", &bind, &e),
-    };
+    let socket = UdpSocket::bind(bind.as_str()).map_err(|e| bind_failed(&bind, &e))?;
     // getsockname(): with port 0 the OS chose the port, and this is how we learn it.
-    let local = match socket.local_addr() {
-        Ok(local) => local,
-        Err(e) => return fail("bind", &bind, &e),
-    };
-    if let Err(e) = banner(local) {
-        return fail("print", "stdout", &e);
-    }
+    let local = socket.local_addr().at("bind", &bind)?;
+    banner(local).at("print", "stdout")?;
 
     // A second handle to the SAME socket (dup() of its file descriptor): one for each
     // thread. Closing one handle does not close the socket; the kernel closes it when the
     // last handle goes. (An Arc<UdpSocket> would do as well: send_to and recv_from take
     // &self, because the kernel, not Rust, keeps the socket's state.)
-    let receiving = match socket.try_clone() {
-        Ok(clone) => clone,
-        Err(e) => return fail("clone socket", local, &e),
-    };
+    let receiving = socket.try_clone().at("clone socket", local)?;
 
     // The course: tr = Thread(target=recvData); ts = Thread(target=sendData); start both.
     // (thread::Builder, not thread::spawn: starting a thread can fail, when the machine
     // is out of memory or threads, and that is an error line, not a panic.)
-    let started = thread::Builder::new()
+    thread::Builder::new()
         .spawn(move || receive_forever(&receiving, local, encoding))
-        .and_then(|_| thread::Builder::new().spawn(move || send_lines(&socket, peer, encoding)));
-    let sender = match started {
-        Ok(sender) => sender,
-        Err(e) => return fail("start thread", local, &e),
-    };
+        .at("start thread", local)?;
+    let sender = thread::Builder::new()
+        .spawn(move || send_lines(&socket, peer, encoding))
+        .at("start thread", local)?;
 
     // The course joins both threads. We join only the sender: the receiver never ends on
     // its own (recv_from waits for ever), so at end of input we return from main, which
     // ends the process, the receiving thread and the socket with it.
-    match sender.join() {
-        Ok(Ok(())) => ExitCode::SUCCESS,
-        Ok(Err(e)) => fail("read", "stdin", &e),
-        Err(_) => ExitCode::from(1), // the panic message is already on stderr
+    sender.join().expect("send_lines has nothing that panics")
+}
+
+/// The line for a failed bind. A port in use says what to do, in this program's terms
+/// (`--bind`, not `--port`).
+fn bind_failed(bind: &str, e: &io::Error) -> Failure {
+    if e.kind() == io::ErrorKind::AddrInUse {
+        let cause = cause(e);
+        let hint = "another program is using that port: stop it, or pass --bind 127.0.0.1:0";
+        return Failure::new(format!("bind {bind}: {cause} ({hint})"));
     }
+    Failure::new(error_line("bind", bind, e))
 }
 
 /// The course's recvData(): print each datagram as `>> ADDR: text`, for ever.
@@ -124,35 +113,40 @@ fn receive_forever(socket: &UdpSocket, local: SocketAddr, encoding: Encoding) {
         // keyboard meanwhile. Each call returns one whole datagram (or, if it was longer
         // than 1024 bytes, its first 1024: the rest is lost) and who sent it: anyone may
         // send to our port, not only --peer.
-        match socket.recv_from(&mut buf) {
-            Ok((n, from)) => {
-                // Control characters escaped (`\x1b`, `\n`): anyone can send to our port,
-                // and nobody may forge a line of our output.
-                let text = netkit::escaped(&encoding.decode(&buf[..n]));
-                say!(">> {from}: {text}");
-                if n == buf.len() {
-                    say!(
-                        "(that datagram filled the whole {BUFFER}-byte buffer: anything after byte {BUFFER} was cut off and is lost)"
-                    );
-                }
-            }
+        let (n, from) = match socket.recv_from(&mut buf).at("receive", local) {
+            Ok(received) => received,
             // One failed receive is no reason to stop listening: report it and go on.
-            Err(e) => eprintln!("{}", error_line("receive", local, &e)),
+            Err(failure) => {
+                eprintln!("{failure}");
+                continue;
+            }
+        };
+        // Control characters escaped (`\x1b`, `\n`): anyone can send to our port, and
+        // nobody may forge a line of our output.
+        let text = netkit::escaped(&encoding.decode(&buf[..n]));
+        say!(">> {from}: {text}");
+        if n == buf.len() {
+            say!(
+                "(that datagram filled the whole {BUFFER}-byte buffer: anything after byte {BUFFER} was cut off and is lost)"
+            );
         }
     }
 }
 
 /// The course's sendData(): each line typed becomes one datagram to the peer. Returns at
 /// end of input; `Err` only if stdin itself fails.
-fn send_lines(socket: &UdpSocket, peer: SocketAddr, encoding: Encoding) -> io::Result<()> {
+fn send_lines(socket: &UdpSocket, peer: SocketAddr, encoding: Encoding) -> Result<(), Failure> {
     let mut stdin = io::stdin().lock();
     // No `<<` prompt as the course's input("<<") has: the receiving thread prints at any
     // moment, so a prompt would end up in the middle of its lines.
-    while let Some(line) = read_line(&mut stdin)? {
+    while let Some(line) = read_line(&mut stdin).at("read", "stdin")? {
         // sendto(data, (destIp, destPort)): nobody has to be listening, so success only
         // means the datagram left. A failure is reported and we go on with the next line.
-        if let Err(e) = socket.send_to(&encoding.encode(&line), peer) {
-            eprintln!("{}", error_line("send", peer, &e));
+        if let Err(failure) = socket
+            .send_to(&encoding.encode(&line), peer)
+            .at("send", peer)
+        {
+            eprintln!("{failure}");
         }
     }
     Ok(())

@@ -1,4 +1,5 @@
-"""The course's sticky-packet (黏包现象) client: recv(2), then recv(1024).
+"""The sticky-packet client (黏包现象): the course's program, retold for Python 3, with its
+steps and names: recv(2), then recv(1024), printed as print(len(ret), ret), print(ret2).
 
 Run it:  python3 lessons/09-sticky-packet/python/sticky_packet_client.py
 With a server: cargo run -p sticky-packet --bin sticky-packet-server   (first)

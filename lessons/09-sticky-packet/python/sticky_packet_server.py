@@ -1,4 +1,5 @@
-"""The course's sticky-packet (黏包现象) server: send b'hello,' and b'world' back to back, close.
+"""The sticky-packet server (黏包现象): the course's program, retold for Python 3, with its
+steps and names: send b'hello,' and b'world' back to back, close.
 
 Run it:  python3 lessons/09-sticky-packet/python/sticky_packet_server.py
 Then:    cargo run -p sticky-packet --bin sticky-packet-client

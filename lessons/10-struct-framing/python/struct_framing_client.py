@@ -1,5 +1,6 @@
-"""The course's struct-framing (黏包的解决方案 · struct模块) receiver: read a 4-byte length,
-then that many bytes; print each message on its own line.
+"""The struct-framing receiver (黏包的解决方案 · struct模块): the course's program, retold
+for Python 3, with its steps and names: read a 4-byte length (struct.unpack), then that
+many bytes; print each message on its own line.
 
 Run it:  python3 lessons/10-struct-framing/python/struct_framing_client.py
 With a server: cargo run -p struct-framing --bin struct-framing-server   (first)

@@ -1,5 +1,7 @@
-"""The course's struct-framing (黏包的解决方案 · struct模块) sender: each line of stdin becomes
-a frame, struct.pack('<i', len(msg)) + msg, sent to one client; end of input closes.
+"""The struct-framing sender (黏包的解决方案 · struct模块): the course's program, retold for
+Python 3, with its steps and names: each line of stdin becomes a frame, the length
+packed with struct.pack('<i', len(msg)) and sent with the message to one client; end of
+input closes.
 
 Run it:  python3 lessons/10-struct-framing/python/struct_framing_server.py
 Then:    cargo run -p struct-framing --bin struct-framing-client
@@ -51,10 +53,10 @@ def main():
         if msg.endswith(b"\r"):
             msg = msg[:-1]
         try:
-            # The course: struct.pack('i', len(msg)). 'i' is native byte order, which is
-            # little-endian on the machines students use; '<i' says so on every machine.
-            conn.sendall(struct.pack("<i", len(msg)))
-            conn.sendall(msg)
+            # The course: struct.pack('i', len(msg)), sent with the message. 'i' is native
+            # byte order, which is little-endian on the machines students use; '<i' says
+            # so on every machine.
+            conn.sendall(struct.pack("<i", len(msg)) + msg)
         except struct.error:
             print("read stdin: line %d is %d bytes, more than a 4-byte signed length can say"
                   % (frames + 1, len(msg)), file=sys.stderr)

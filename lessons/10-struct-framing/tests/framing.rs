@@ -142,8 +142,8 @@ fn the_wire_holds_a_little_endian_length_before_each_message() {
 
 #[test]
 fn each_typed_line_reaches_the_client_at_once() {
-    // Both sides buffer, and both send what they have before they wait: a line typed
-    // into the server is printed by the client while the server still waits for more.
+    // Nothing sits in a buffer: a line typed into the server is sent as one frame at
+    // once, and printed by the client while the server still waits for more.
     let (mut server, addr) = start_server();
     let client = start_client(addr, &[]);
     server

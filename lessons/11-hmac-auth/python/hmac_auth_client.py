@@ -1,4 +1,5 @@
-"""The course's client check (验证客户端链接的合法性), client side.
+"""The client check's client (验证客户端链接的合法性): the course's program, retold for
+Python 3, with its steps and names (secret_key, msg, digest).
 
 Connect, read the 32-byte challenge, answer with hmac.new(key, challenge,
 'sha256').hexdigest() (64 ASCII bytes), send the message, close. The server sends no

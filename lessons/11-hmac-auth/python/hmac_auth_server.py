@@ -1,9 +1,10 @@
-"""The course's client check (验证客户端链接的合法性), server side.
+"""The client check's server (验证客户端链接的合法性): the course's program, retold for
+Python 3, with its steps and names (secret_key, conn_auth, msg, digest).
 
 For each client: send os.urandom(32), read the 64-hex-digit answer, compare it with
 hmac.new(key, challenge, 'sha256').hexdigest() using hmac.compare_digest, then print
 `legal connection from ADDR: MESSAGE` or `illegal connection from ADDR (why)` and close.
-Clients are served one after another (the Rust server gives each its own thread).
+One client at a time, as the course's server (and the Rust one).
 
 Run it:  python3 lessons/11-hmac-auth/python/hmac_auth_server.py --key secret
 Then:    cargo run -p hmac-auth --bin hmac-auth-client -- --key secret

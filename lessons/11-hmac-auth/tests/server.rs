@@ -137,23 +137,43 @@ fn a_recorded_answer_replayed_on_a_new_connection_is_illegal() {
         .expect("replay is illegal");
 }
 
+/// One client at a time, as the course's server: a second client waits in the listen
+/// backlog while the first is silent, and is served once the first one's deadline has
+/// dropped it.
 #[test]
-fn a_silent_client_does_not_hold_up_the_next_one() {
-    // A 30-second deadline: if the second client had to wait for the first one's, its
-    // line could not appear within PATIENCE (10 s).
-    let (server, addr) = server(&["--key", "secret", "--handshake-timeout", "30"], None);
+fn a_silent_client_is_dropped_at_the_deadline_then_the_next_is_served() {
+    let (server, addr) = server(&["--key", "secret", "--handshake-timeout", "1"], None);
     let started = Instant::now();
+    // Step 1: a client connects, takes its challenge and says nothing.
     let (silent, _) = challenged(addr);
     let silent_from = silent.local_addr().expect("local addr");
-
-    let from = good_client(addr, b"secret", "upload");
+    // Step 2: a second client connects meanwhile. Its connect succeeds (the kernel
+    // queues it), but no challenge comes until the server is done with the first.
+    let mut next = lesson_runner::connect(addr).expect("connect the second client");
+    let from = next.local_addr().expect("local addr");
+    let mut challenge = [0u8; 32];
+    next.read_exact(&mut challenge)
+        .expect("the second client's challenge, once the first is dropped");
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "the second client was served before the first one's deadline: {:?}",
+        started.elapsed()
+    );
+    // Step 3: it answers and is let in. The server's output: the silent one dropped at
+    // its deadline, then the second one's verdict.
+    next.write_all(answer(b"secret", &challenge).as_bytes())
+        .expect("send answer");
+    next.write_all(b"upload").expect("send message");
     let out = server
         .wait_for_stdout(&legal(from, "upload"), PATIENCE)
-        .expect("the second client is served while the first is silent");
-    assert!(started.elapsed() < Duration::from_secs(30));
-    assert!(
-        !out.contains(&silent_from.to_string()),
-        "the silent client has no verdict yet: {out}"
+        .expect("the second client is served");
+    assert_eq!(
+        out,
+        format!(
+            "listening on {addr}\n{}{}",
+            illegal(silent_from, "no answer within 1s"),
+            legal(from, "upload")
+        )
     );
     drop(silent);
 }
@@ -250,7 +270,9 @@ fn an_uppercase_hex_answer_is_accepted() {
 #[test]
 fn two_connections_never_get_the_same_challenge() {
     let (_server, addr) = server(&["--key", "secret"], None);
-    let (_a, first) = challenged(addr);
+    // One client at a time: the first closes, so the server takes the second at once.
+    let (a, first) = challenged(addr);
+    drop(a);
     let (_b, second) = challenged(addr);
     assert_ne!(first, second);
     assert_ne!(first, [0u8; 32]);
@@ -371,7 +393,7 @@ fn a_message_with_control_characters_is_printed_escaped() {
 fn the_server_goes_on_serving_when_its_stdout_is_closed() {
     // As `hmac-auth-server --port 0 | head -1`: after the banner nobody reads its stdout.
     // The first verdict closes the pipe; the next ones find it closed. Every client must
-    // still be served (no thread dies on a panic), and the server goes on.
+    // still be served (no panic), and the server goes on.
     let mut command = Command::new(SERVER);
     command.args(["--port", "0", "--key", "secret"]);
     let server = Running::spawn_head(command, 1).expect("start server");

@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use netkit::{fail, host_port, prompt, say};
+use netkit::{At, Failure, host_port, prompt, say};
 
 /// The course's TCP chat, client side: wait for the server, answer, `q` ends the chat.
 #[derive(Parser)]
@@ -35,28 +35,30 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
     // Piped into `head`, and head has ended: stop as Ctrl-C would (128 + SIGINT).
     netkit::when_stdout_closes(|| std::process::exit(130));
+    netkit::exit(run(Args::parse()))
+}
 
+fn run(args: Args) -> Result<(), Failure> {
     // Turn the name into addresses first, so "no such host" and "nobody listening" are
     // told apart. An ip address resolves to itself.
-    let addrs: Vec<SocketAddr> = match (args.host.as_str(), args.port).to_socket_addrs() {
-        Ok(addrs) => addrs.collect(),
-        Err(e) => return fail("resolve", &args.host, &e),
-    };
+    let addrs: Vec<SocketAddr> = (args.host.as_str(), args.port)
+        .to_socket_addrs()
+        .at("resolve", &args.host)?
+        .collect();
 
     // socket() + connect(): no bind, the kernel picks our own port.
-    let mut stream = match TcpStream::connect(&addrs[..]) {
-        Ok(stream) => stream,
-        Err(e) => return fail("connect", host_port(&args.host, args.port), &e),
-    };
-    let peer = stream.peer_addr().unwrap_or(addrs[0]);
+    let mut stream =
+        TcpStream::connect(&addrs[..]).at("connect", host_port(&args.host, args.port))?;
+    let peer = stream
+        .peer_addr()
+        .at("connect", host_port(&args.host, args.port))?;
     say!("connected to {peer}");
     // settimeout(): a server that never takes its turn must not hold us for ever.
-    if let Err(e) = stream.set_read_timeout(Some(args.timeout)) {
-        return fail("settimeout", peer, &e);
-    }
+    stream
+        .set_read_timeout(Some(args.timeout))
+        .at("settimeout", peer)?;
 
     let mut buf = [0u8; 1024];
     loop {
@@ -64,62 +66,61 @@ fn main() -> ExitCode {
         // to be one whole message; that holds only by luck (small messages, one at a
         // time). TCP is a byte stream: lesson 09 (sticky-packet) shows a read getting part
         // of a message or two at once, and lesson 10 (struct-framing) fixes it.
-        let read = loop {
-            match stream.read(&mut buf) {
-                // Ctrl-Z and `fg`: with a read timeout set, the kernel does not restart
-                // the read by itself. Read again.
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                read => break read,
-            }
-        };
-        let n = match read {
-            Ok(n) => n,
-            // The read timeout ran out: WouldBlock on Unix, TimedOut on Windows.
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                let waited = args.timeout.as_secs_f64();
-                eprintln!("recv {peer}: no message within {waited} s (--timeout)");
-                return ExitCode::from(1);
-            }
-            Err(e) => return fail("recv", peer, &e),
-        };
+        let n = recv(&mut stream, &mut buf, peer, args.timeout)?;
         // A read of 0 bytes means the server closed the connection without saying `q`.
         if n == 0 {
             say!("server closed the connection");
-            return ExitCode::SUCCESS;
+            return Ok(());
         }
         let message = &buf[..n];
         if message == b"q" {
             say!("chat over: server sent q");
-            return ExitCode::SUCCESS;
+            return Ok(());
         }
         // Text that is not valid UTF-8 is shown with U+FFFD in place of the bad bytes, and
         // control characters escaped (`\x1b`, `\n`): the server cannot forge our lines.
         say!("server: {}", netkit::escaped_bytes(message));
 
         // Our turn.
-        let line = match your_turn("client> ") {
-            Ok(Some(line)) => line,
-            Ok(None) => {
-                // End of input (Ctrl-D, or the end of a piped script): do what typing `q`
-                // does, so the server is not left waiting for us.
-                say!();
-                if let Err(e) = stream.write_all(b"q") {
-                    return fail("send", peer, &e);
-                }
-                say!("end of input: sent q, closing");
-                return ExitCode::SUCCESS;
-            }
-            Err(e) => return fail("read", "stdin", &e),
+        let Some(line) = your_turn("client> ").at("read", "stdin")? else {
+            // End of input (Ctrl-D, or the end of a piped script): do what typing `q`
+            // does, so the server is not left waiting for us.
+            say!();
+            stream.write_all(b"q").at("send", peer)?;
+            say!("end of input: sent q, closing");
+            return Ok(());
         };
         // send(): the line as UTF-8. write_all keeps going until the kernel has every byte.
-        if let Err(e) = stream.write_all(line.as_bytes()) {
-            return fail("send", peer, &e);
-        }
+        stream.write_all(line.as_bytes()).at("send", peer)?;
         // Whoever types `q` sends it first, then closes: returning drops `stream`, which
         // closes the socket (the course's sk.close()).
         if line == "q" {
             say!("chat over: you sent q");
-            return ExitCode::SUCCESS;
+            return Ok(());
+        }
+    }
+}
+
+/// One read, the course's `sk.recv(1024)`; a server silent for `timeout` is a failure.
+fn recv(
+    stream: &mut TcpStream,
+    buf: &mut [u8],
+    peer: SocketAddr,
+    timeout: Duration,
+) -> Result<usize, Failure> {
+    loop {
+        match stream.read(buf) {
+            // Ctrl-Z and `fg`: with a read timeout set, the kernel does not restart the
+            // read by itself. Read again.
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            // The read timeout ran out: WouldBlock on Unix, TimedOut on Windows.
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                let secs = timeout.as_secs_f64();
+                return Err(Failure::new(format!(
+                    "recv {peer}: no message within {secs} s (--timeout)"
+                )));
+            }
+            read => return read.at("recv", peer),
         }
     }
 }

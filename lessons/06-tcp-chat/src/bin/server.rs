@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use netkit::{banner, error_line, fail, host_port, prompt, say};
+use netkit::{At, Failure, banner, host_port, prompt, say};
 
 /// The course's TCP chat, server side: the server speaks first, `q` ends the chat.
 #[derive(Parser)]
@@ -39,13 +39,15 @@ struct Args {
 enum Next {
     /// The chat is over (someone sent `q`, or the client went away): accept the next client.
     Accept,
-    /// Stop the server with this status (end of input on our stdin, or stdin failed).
-    Exit(ExitCode),
+    /// Our stdin ended, or failed: stop the server, with this result.
+    Stop(Result<(), Failure>),
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    netkit::exit(run(Args::parse()))
+}
 
+fn run(args: Args) -> Result<(), Failure> {
     // socket() + setsockopt(SO_REUSEADDR) + bind() + listen(128), all in one call.
     //
     // SO_REUSEADDR: the course sets it before bind. The side that closes a connection
@@ -56,25 +58,18 @@ fn main() -> ExitCode {
     // sets SO_REUSEADDR on every TcpListener on Unix, so there is no line to write here.
     // (It does not let two servers listen on one port at once: that is still "address
     // already in use".)
-    let listener = match TcpListener::bind((args.host.as_str(), args.port)) {
-        Ok(listener) => listener,
-        Err(e) => return fail("bind", host_port(&args.host, args.port), &e),
-    };
-    let local = match listener.local_addr() {
-        Ok(local) => local,
-        Err(e) => return fail("getsockname", &args.host, &e),
-    };
-    if let Err(e) = banner(local) {
-        return fail("print", "stdout", &e);
-    }
+    let listener = TcpListener::bind((args.host.as_str(), args.port))
+        .at("bind", host_port(&args.host, args.port))?;
+    let local = listener.local_addr().at("getsockname", &args.host)?;
+    banner(local).at("print", "stdout")?;
 
     // One client at a time, like the course's `while True: conn, addr = sk.accept()`.
     // A second client that connects meanwhile waits in the listen backlog.
     loop {
-        let (conn, addr) = match listener.accept() {
-            Ok(pair) => pair,
-            Err(e) => {
-                eprintln!("{}", error_line("accept", local, &e));
+        let (conn, addr) = match listener.accept().at("accept", local) {
+            Ok(accepted) => accepted,
+            Err(failure) => {
+                eprintln!("{failure}");
                 continue;
             }
         };
@@ -82,49 +77,43 @@ fn main() -> ExitCode {
         // chat() owns the connection: when it returns, `conn` is dropped, which closes
         // the socket (the course's conn.close()). The listening socket stays open.
         match chat(conn, addr, args.idle_timeout) {
-            Next::Accept => continue,
-            Next::Exit(code) => return code,
+            Ok(Next::Accept) => {}
+            Ok(Next::Stop(result)) => return result,
+            // Something went wrong with this client: say so, and take the next one.
+            Err(failure) => eprintln!("{failure}"),
         }
     }
 }
 
 /// Talk with one client, turn by turn, the server first.
-fn chat(mut conn: TcpStream, addr: SocketAddr, idle: Duration) -> Next {
+fn chat(mut conn: TcpStream, addr: SocketAddr, idle: Duration) -> Result<Next, Failure> {
     // settimeout(): a client that never answers would keep every other client waiting in
     // the backlog. After `idle` without its message we give up on it.
-    if let Err(e) = conn.set_read_timeout(Some(idle)) {
-        eprintln!("{}", error_line("settimeout", addr, &e));
-        return Next::Accept;
-    }
+    conn.set_read_timeout(Some(idle)).at("settimeout", addr)?;
     let mut buf = [0u8; 1024];
     loop {
         // Our turn. We read stdin only now, so lines typed ahead (or a whole script piped
         // in) are used one per turn, and the next client gets the lines after this chat.
         let line = match your_turn("server> ") {
             Ok(Some(line)) => line,
+            // End of input (Ctrl-D, or the end of a piped script): do what typing `q`
+            // does, so the client is not left waiting, then stop the server.
             Ok(None) => {
-                // End of input (Ctrl-D, or the end of a piped script): do what typing `q`
-                // does, so the client is not left waiting, then stop the server.
                 say!();
-                if let Err(e) = conn.write_all(b"q") {
-                    eprintln!("{}", error_line("send", addr, &e));
-                }
+                conn.write_all(b"q").at("send", addr)?;
                 say!("end of input: sent q to {addr}, stopping");
-                return Next::Exit(ExitCode::SUCCESS);
+                return Ok(Next::Stop(Ok(())));
             }
-            Err(e) => return Next::Exit(fail("read", "stdin", &e)),
+            Err(e) => return Ok(Next::Stop(Err(e).at("read", "stdin"))),
         };
 
         // send(): the line as UTF-8. write_all keeps going until the kernel has every byte.
-        if let Err(e) = conn.write_all(line.as_bytes()) {
-            eprintln!("{}", error_line("send", addr, &e));
-            return Next::Accept;
-        }
+        conn.write_all(line.as_bytes()).at("send", addr)?;
         // Whoever types `q` sends it first, so the other side learns the chat is over,
         // and then closes.
         if line == "q" {
             say!("chat with {addr} over: you sent q");
-            return Next::Accept;
+            return Ok(Next::Accept);
         }
 
         // Their turn: recv(1024). As in the course, one read is taken to be one whole
@@ -132,40 +121,44 @@ fn chat(mut conn: TcpStream, addr: SocketAddr, idle: Duration) -> Next {
         // message at a time, and on a quiet machine it arrives in one piece. TCP delivers
         // a stream of bytes, not messages; lesson 09 (sticky-packet) shows a read getting
         // part of a message or two at once, and lesson 10 (struct-framing) fixes it.
-        let read = loop {
-            match conn.read(&mut buf) {
-                // Ctrl-Z and `fg`: with a read timeout set, the kernel does not restart
-                // the read by itself. Read again.
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                read => break read,
-            }
-        };
-        let n = match read {
-            Ok(n) => n,
-            // The read timeout ran out: WouldBlock on Unix, TimedOut on Windows.
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                let idle = idle.as_secs_f64();
-                eprintln!("recv {addr}: no message within {idle} s (--idle-timeout), closing");
-                return Next::Accept;
-            }
-            Err(e) => {
-                eprintln!("{}", error_line("recv", addr, &e));
-                return Next::Accept;
-            }
-        };
+        let n = recv(&mut conn, &mut buf, addr, idle)?;
         // A read of 0 bytes means the client closed its side without saying `q`.
         if n == 0 {
             say!("client {addr} closed the connection without q");
-            return Next::Accept;
+            return Ok(Next::Accept);
         }
         let message = &buf[..n];
         if message == b"q" {
             say!("chat with {addr} over: client sent q");
-            return Next::Accept;
+            return Ok(Next::Accept);
         }
         // Text that is not valid UTF-8 is shown with U+FFFD in place of the bad bytes, and
         // control characters escaped (`\x1b`, `\n`): the client cannot forge our lines.
         say!("client: {}", netkit::escaped_bytes(message));
+    }
+}
+
+/// One read, the course's `conn.recv(1024)`; a client silent for `idle` is a failure.
+fn recv(
+    conn: &mut TcpStream,
+    buf: &mut [u8],
+    addr: SocketAddr,
+    idle: Duration,
+) -> Result<usize, Failure> {
+    loop {
+        match conn.read(buf) {
+            // Ctrl-Z and `fg`: with a read timeout set, the kernel does not restart the
+            // read by itself. Read again.
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            // The read timeout ran out: WouldBlock on Unix, TimedOut on Windows.
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                let secs = idle.as_secs_f64();
+                return Err(Failure::new(format!(
+                    "recv {addr}: no message within {secs} s (--idle-timeout), closing"
+                )));
+            }
+            read => return read.at("recv", addr),
+        }
     }
 }
 

@@ -19,7 +19,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use netkit::{fail, prompt, say};
+use netkit::{At, Failure, prompt, say};
 use udp_chat::Encoding;
 
 /// The course's UDP chat client: send_to the server, recv_from its reply.
@@ -48,27 +48,26 @@ struct Args {
 const BUFFER: usize = 1024;
 
 fn main() -> ExitCode {
+    // Piped into `head`, and head has ended: stop as Ctrl-C would (128 + SIGINT).
+    netkit::when_stdout_closes(|| std::process::exit(130));
+    netkit::exit(run(Args::parse()))
+}
+
+fn run(args: Args) -> Result<(), Failure> {
     let Args {
         host,
         port,
         encoding,
         timeout,
         connect,
-    } = Args::parse();
-    // Piped into `head`, and head has ended: stop as Ctrl-C would (128 + SIGINT).
-    netkit::when_stdout_closes(|| std::process::exit(130));
+    } = args;
 
     // Turn the name into an address once: every send_to names it again.
-    let server = match (host.as_str(), port).to_socket_addrs() {
-        Ok(mut addrs) => match addrs.next() {
-            Some(server) => server,
-            None => {
-                let none = io::Error::new(io::ErrorKind::NotFound, "no address found");
-                return fail("resolve", &host, &none);
-            }
-        },
-        Err(e) => return fail("resolve", &host, &e),
-    };
+    let server = (host.as_str(), port)
+        .to_socket_addrs()
+        .at("resolve", &host)?
+        .next()
+        .ok_or_else(|| Failure::new(format!("resolve {host}: no address found")))?;
 
     // socket(AF_INET, SOCK_DGRAM). Python's first sendto() on a fresh socket quietly binds
     // it to 0.0.0.0 and a port the OS picks; std makes us say so. Port 0 = any free port:
@@ -77,17 +76,14 @@ fn main() -> ExitCode {
         SocketAddr::V4(_) => SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)),
         SocketAddr::V6(_) => SocketAddr::from((Ipv6Addr::UNSPECIFIED, 0)),
     };
-    let socket = match UdpSocket::bind(any) {
-        Ok(socket) => socket,
-        Err(e) => return fail("bind", any, &e),
-    };
+    let socket = UdpSocket::bind(any).at("bind", any)?;
 
     // settimeout(): from now on recv_from gives up after this long. Without it, a client
     // whose server is gone (or whose datagram was lost) waits for ever: nothing in UDP
     // will ever tell it.
-    if let Err(e) = socket.set_read_timeout(Some(timeout)) {
-        return fail("set timeout", any, &e);
-    }
+    socket
+        .set_read_timeout(Some(timeout))
+        .at("set timeout", any)?;
 
     // connect() on a UDP socket sends nothing over the network: it records the peer in
     // the kernel. After it, the kernel delivers to us only datagrams from that address,
@@ -96,53 +92,30 @@ fn main() -> ExitCode {
     // ECONNREFUSED. An unconnected socket can send to anyone, so the kernel does not pin
     // such an error on it (see the README).
     if connect {
-        if let Err(e) = socket.connect(server) {
-            return fail("connect", server, &e);
-        }
+        socket.connect(server).at("connect", server)?;
     }
 
     let mut buf = [0u8; BUFFER];
     loop {
         // The course: msg = input('请输入消息,回车发送: '). End of input ends the client.
-        let message = match prompt("message: ") {
-            Ok(Some(message)) => message,
-            Ok(None) => return ExitCode::SUCCESS,
-            Err(e) => return fail("read", "stdin", &e),
+        let Some(message) = prompt("message: ").at("read", "stdin")? else {
+            return Ok(());
         };
 
         // sendto(msg, ip_port): one call, one datagram, addressed each time. Success only
         // means the kernel sent it: nobody has to be listening. (A connected socket uses
         // send(): it already knows where to.)
         let bytes = encoding.encode(&message);
-        let sent = if connect {
-            socket.send(&bytes)
+        if connect {
+            socket.send(&bytes).at("send", server)?;
         } else {
-            socket.send_to(&bytes, server)
-        };
-        if let Err(e) = sent {
-            return fail("send", server, &e);
+            socket.send_to(&bytes, server).at("send", server)?;
         }
 
         // recvfrom(1024): wait for one datagram. It comes with the address it was sent
         // from: UDP lets anyone send to our port, so that address is how we know who
         // answered.
-        let received = loop {
-            match socket.recv_from(&mut buf) {
-                // Ctrl-Z and `fg`: with a read timeout set, the kernel does not restart
-                // recv_from by itself. Wait again.
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                received => break received,
-            }
-        };
-        let (n, from) = match received {
-            Ok(received) => received,
-            Err(e) if timed_out(&e) => {
-                let secs = timeout.as_secs_f64();
-                eprintln!("no reply from {server} within {secs} s");
-                return ExitCode::from(1);
-            }
-            Err(e) => return fail("receive", server, &e),
-        };
+        let (n, from) = receive(&socket, &mut buf, server, timeout)?;
         // Control characters escaped (`\x1b`, `\n`): a sender cannot forge a line of ours.
         let text = netkit::escaped(&encoding.decode(&buf[..n]));
         say!("reply from {from}: {text}");
@@ -156,11 +129,31 @@ fn main() -> ExitCode {
     }
 }
 
-/// Did recv_from give up because of the read timeout? (Unix says WouldBlock, Windows
-/// says TimedOut.)
-fn timed_out(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-    )
+/// recv_from, for at most `timeout`: the reply and who sent it.
+fn receive(
+    socket: &UdpSocket,
+    buf: &mut [u8],
+    server: SocketAddr,
+    timeout: Duration,
+) -> Result<(usize, SocketAddr), Failure> {
+    loop {
+        match socket.recv_from(buf) {
+            // Ctrl-Z and `fg`: with a read timeout set, the kernel does not restart
+            // recv_from by itself. Wait again.
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            // The read timeout ran out: WouldBlock on Unix, TimedOut on Windows.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                let secs = timeout.as_secs_f64();
+                return Err(Failure::new(format!(
+                    "no reply from {server} within {secs} s"
+                )));
+            }
+            received => return received.at("receive", server),
+        }
+    }
 }

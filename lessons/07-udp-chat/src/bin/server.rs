@@ -12,11 +12,11 @@
 //!                reply: (type one; it goes back to 127.0.0.1:51234)
 //! Try:           nc -u 127.0.0.1 9000   (type a line; the reply you type comes back to nc)
 
-use std::net::{SocketAddr, UdpSocket};
+use std::net::UdpSocket;
 use std::process::ExitCode;
 
 use clap::Parser;
-use netkit::{banner, error_line, fail, host_port, prompt, say};
+use netkit::{At, Failure, banner, host_port, prompt, say};
 use udp_chat::Encoding;
 
 /// The course's UDP chat server: recv_from, print, type a reply, send_to the sender.
@@ -38,27 +38,23 @@ struct Args {
 const BUFFER: usize = 1024;
 
 fn main() -> ExitCode {
+    netkit::exit(run(Args::parse()))
+}
+
+fn run(args: Args) -> Result<(), Failure> {
     let Args {
         host,
         port,
         encoding,
-    } = Args::parse();
+    } = args;
 
     // socket(AF_INET, SOCK_DGRAM) + bind() in one call. bind claims the port so that
     // clients know where to send. That is all the setup UDP needs: no listen(), because
     // there are no connections to wait for.
-    let socket = match UdpSocket::bind((host.as_str(), port)) {
-        Ok(socket) => socket,
-        Err(e) => return fail("bind", host_port(&host, port), &e),
-    };
+    let socket = UdpSocket::bind((host.as_str(), port)).at("bind", host_port(&host, port))?;
     // getsockname(): with --port 0 the OS chose the port, and this is how we learn it.
-    let local = match socket.local_addr() {
-        Ok(local) => local,
-        Err(e) => return fail("bind", host_port(&host, port), &e),
-    };
-    if let Err(e) = banner(local) {
-        return fail("print", "stdout", &e);
-    }
+    let local = socket.local_addr().at("bind", host_port(&host, port))?;
+    banner(local).at("print", "stdout")?;
 
     let mut buf = [0u8; BUFFER];
     loop {
@@ -67,11 +63,11 @@ fn main() -> ExitCode {
         // the buffer, its first 1024 bytes, and the kernel throws the rest away.
         // 0 bytes is not "closed" here either: it is an empty datagram (UDP has nothing
         // to close).
-        let (n, peer) = match socket.recv_from(&mut buf) {
+        let (n, peer) = match socket.recv_from(&mut buf).at("receive", local) {
             Ok(received) => received,
-            Err(e) => {
-                // One bad datagram is not the end of the server: report it, keep serving.
-                eprintln!("{}", error_line("receive", local, &e));
+            // One bad datagram is not the end of the server: report it, keep serving.
+            Err(failure) => {
+                eprintln!("{failure}");
                 continue;
             }
         };
@@ -87,24 +83,18 @@ fn main() -> ExitCode {
         }
 
         // The course: back_msg = input('回复消息: '). End of input ends the server.
-        let reply = match prompt("reply: ") {
-            Ok(Some(reply)) => reply,
-            Ok(None) => return ExitCode::SUCCESS,
-            Err(e) => return fail("read", "stdin", &e),
+        let Some(reply) = prompt("reply: ").at("read", "stdin")? else {
+            return Ok(());
         };
-        if let Err(line) = reply_to(&socket, peer, &encoding.encode(&reply)) {
-            eprintln!("{line}");
+        // sendto(reply, addr): the address recv_from gave us is the only thing that ties
+        // this reply to that message. One send_to is one datagram: it goes out whole or
+        // not at all. Success means the kernel sent it, not that anyone received it: UDP
+        // has no acknowledgements. A failure concerns this one sender: report it, go on.
+        if let Err(failure) = socket
+            .send_to(&encoding.encode(&reply), peer)
+            .at("send", peer)
+        {
+            eprintln!("{failure}");
         }
     }
-}
-
-/// sendto(reply, addr): the address recv_from gave us is the only thing that ties this
-/// reply to that message. `Err` is the line to print.
-fn reply_to(socket: &UdpSocket, peer: SocketAddr, bytes: &[u8]) -> Result<(), String> {
-    // One send_to is one datagram: it goes out whole or not at all. Success means the
-    // kernel sent it, not that anyone received it: UDP has no acknowledgements.
-    socket
-        .send_to(bytes, peer)
-        .map(|_| ())
-        .map_err(|e| error_line("send", peer, &e))
 }

@@ -14,7 +14,6 @@
 //! With a server: cargo run -p sticky-packet --bin sticky-packet-server   (in another terminal, first)
 //! You will see:  2 b'he' / b'llo,world'
 //! Try:           printf 'hello,world' | nc -N -l 127.0.0.1 9090   (as the server: one write, same output)
-//! And:           cargo lesson run sticky-packet --wire --split 1   (adds --no-wait: other pieces)
 //! Or:            printf 'he' | nc -N -l 127.0.0.1 9090   (a server that closes early: said at once)
 
 use std::io::Read;
@@ -23,7 +22,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use netkit::{fail, host_port, py_bytes, say};
+use netkit::{At, Failure, host_port, py_bytes, say};
 
 /// Read 2 bytes, then up to 1024, from the sticky-packet server.
 #[derive(Parser)]
@@ -38,75 +37,52 @@ struct Args {
     /// How long to wait for the server's 11 bytes, in seconds (at most a day).
     #[arg(long, value_name = "SECS", default_value = "5", value_parser = netkit::seconds)]
     timeout: Duration,
-    /// Read at once, without waiting for all 11 bytes: the reads then return whatever
-    /// has arrived, as they would for a client without the course's sleep.
-    #[arg(long)]
-    no_wait: bool,
 }
 
 /// `hello,` + `world`: what the server writes, and what we wait for before reading.
 const EXPECTED: usize = 11;
 
 fn main() -> ExitCode {
+    // Piped into `head`, which has quit: stop as Ctrl-C would (130), without a panic.
+    netkit::when_stdout_closes(|| std::process::exit(130));
+    netkit::exit(run(Args::parse()))
+}
+
+fn run(args: Args) -> Result<(), Failure> {
     let Args {
         host,
         port,
         timeout,
-        no_wait,
-    } = Args::parse();
-    // Piped into `head`, which has quit: stop as Ctrl-C would (130), without a panic.
-    netkit::when_stdout_closes(|| std::process::exit(130));
+    } = args;
 
     // Look the name up first, so that an unknown host is not called a failed connect.
-    let addrs: Vec<SocketAddr> = match (host.as_str(), port).to_socket_addrs() {
-        Ok(addrs) => addrs.collect(),
-        Err(e) => return fail("resolve", &host, &e),
-    };
+    let addrs: Vec<SocketAddr> = (host.as_str(), port)
+        .to_socket_addrs()
+        .at("resolve", &host)?
+        .collect();
     // socket() + connect(): see lesson 01.
-    let mut stream = match TcpStream::connect(&addrs[..]) {
-        Ok(stream) => stream,
-        Err(e) => return fail("connect", host_port(&host, port), &e),
-    };
-    let peer = match stream.peer_addr() {
-        Ok(peer) => peer,
-        Err(e) => return fail("connect", host_port(&host, port), &e),
-    };
+    let mut stream = TcpStream::connect(&addrs[..]).at("connect", host_port(&host, port))?;
+    let peer = stream.peer_addr().at("connect", host_port(&host, port))?;
 
     // The course's time.sleep(0.1), done properly: wait until both writes are here.
-    let waited = if no_wait {
-        // No waiting: only the read timeout, so a silent server can't hang us.
-        stream
-            .set_read_timeout(Some(timeout))
-            .map_err(|e| netkit::cause(&e))
-    } else {
-        wait_for_bytes(&stream, EXPECTED, timeout)
-    };
-    if let Err(line) = waited {
-        eprintln!("receive {peer}: {line}");
-        return ExitCode::from(1);
-    }
+    wait_for_bytes(&stream, EXPECTED, timeout)
+        .map_err(|why| Failure::new(format!("receive {peer}: {why}")))?;
 
     // recv(2): one read of at most 2 bytes. 11 bytes are waiting; we get the first 2.
     let mut first = [0u8; 2];
-    let n = match stream.read(&mut first) {
-        Ok(n) => n,
-        Err(e) => return fail("receive", peer, &e),
-    };
+    let n = stream.read(&mut first).at("receive", peer)?;
     // The course prints len(data) and data: 2 b'he'
     say!("{} {}", n, py_bytes(&first[..n]));
 
     // recv(1024): one read of at most 1024 bytes. It takes everything that is left, the
     // rest of `hello,` and all of `world` alike: the reader cannot tell them apart.
     let mut rest = [0u8; 1024];
-    let n = match stream.read(&mut rest) {
-        Ok(n) => n,
-        Err(e) => return fail("receive", peer, &e),
-    };
+    let n = stream.read(&mut rest).at("receive", peer)?;
     say!("{}", py_bytes(&rest[..n]));
 
     // close(): dropping the stream closes the socket.
     drop(stream);
-    ExitCode::SUCCESS
+    Ok(())
 }
 
 /// Wait until `want` bytes are waiting in the receive buffer, without taking them.

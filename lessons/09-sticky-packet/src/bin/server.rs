@@ -18,7 +18,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
 
 use clap::Parser;
-use netkit::{banner, error_line, fail, host_port, py_bytes, say};
+use netkit::{At, Failure, banner, host_port, py_bytes, say};
 
 /// Write `hello,` then `world` to each client, and close.
 #[derive(Parser)]
@@ -37,60 +37,48 @@ const FIRST: &[u8] = b"hello,";
 const SECOND: &[u8] = b"world";
 
 fn main() -> ExitCode {
-    let Args { host, port } = Args::parse();
+    netkit::exit(run(Args::parse()))
+}
+
+fn run(args: Args) -> Result<(), Failure> {
+    let Args { host, port } = args;
 
     // socket() + bind() + listen(): see lesson 02.
-    let listener = match TcpListener::bind((host.as_str(), port)) {
-        Ok(listener) => listener,
-        Err(e) => return fail("bind", host_port(&host, port), &e),
-    };
-    let local = match listener.local_addr() {
-        Ok(local) => local,
-        Err(e) => return fail("bind", host_port(&host, port), &e),
-    };
-    if let Err(e) = banner(local) {
-        return fail("print", "stdout", &e);
-    }
+    let listener = TcpListener::bind((host.as_str(), port)).at("bind", host_port(&host, port))?;
+    let local = listener.local_addr().at("bind", host_port(&host, port))?;
+    banner(local).at("print", "stdout")?;
 
     // Serve clients one after another (lesson 04's accept loop). A client that fails is
     // reported and the server goes on with the next one.
     loop {
-        let (client, peer) = match listener.accept() {
-            Ok(accepted) => accepted,
-            Err(e) => {
-                eprintln!("{}", error_line("accept", local, &e));
-                continue;
-            }
-        };
-        match serve(client, peer) {
-            Ok(()) => say!(
-                "{peer}: wrote {} then {}, closed",
-                py_bytes(FIRST),
-                py_bytes(SECOND)
-            ),
-            Err(line) => eprintln!("{line}"),
+        let served = listener
+            .accept()
+            .at("accept", local)
+            .and_then(|(client, peer)| serve(client, peer));
+        if let Err(failure) = served {
+            eprintln!("{failure}");
         }
     }
 }
 
-/// The course's two sends, then close. `Err` is the line to print.
-fn serve(mut client: TcpStream, peer: SocketAddr) -> Result<(), String> {
+/// The course's two sends, then close.
+fn serve(mut client: TcpStream, peer: SocketAddr) -> Result<(), Failure> {
     // Two writes, nothing between them. Each write_all only copies the bytes into the
     // kernel's send buffer and returns; the kernel decides when to put them on the wire and
     // in how many segments. With Nagle's algorithm on (the default: no set_nodelay), the
     // second small write is held back while the first is unacknowledged, so both usually
     // leave together. And even if they leave as two segments, they land in the client's
     // receive buffer one after the other, with nothing to say where the first one ended.
-    client
-        .write_all(FIRST)
-        .map_err(|e| error_line("send", peer, &e))?;
-    client
-        .write_all(SECOND)
-        .map_err(|e| error_line("send", peer, &e))?;
-    client.flush().map_err(|e| error_line("send", peer, &e))?;
+    client.write_all(FIRST).at("send", peer)?;
+    client.write_all(SECOND).at("send", peer)?;
 
     // close(): the client reads the bytes that are already on their way, then end of
     // stream. (The client sends nothing, so closing never throws unread bytes away.)
     drop(client);
+    say!(
+        "{peer}: wrote {} then {}, closed",
+        py_bytes(FIRST),
+        py_bytes(SECOND)
+    );
     Ok(())
 }

@@ -12,13 +12,13 @@
 //! Try:           printf '\005\000\000\000hello' | nc -N -l 127.0.0.1 9090   (as the server: one frame)
 //!                printf '\373\377\377\377' | nc -N -l 127.0.0.1 9090        (length -5: refused)
 
-use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufReader, Read};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use netkit::{error_line, fail, host_port};
+use netkit::{At, Failure, error_line, host_port, say};
 
 /// Read length-prefixed frames and print each message on its own line.
 #[derive(Parser)]
@@ -41,76 +41,57 @@ struct Args {
     timeout: Duration,
 }
 
-/// Buffer size for the socket and for stdout: many frames per system call.
-const BUFFER: usize = 64 * 1024;
-
 fn main() -> ExitCode {
+    // Piped into `head`, which has quit: stop as Ctrl-C would (130), without a panic.
+    netkit::when_stdout_closes(|| std::process::exit(130));
+    netkit::exit(run(Args::parse()))
+}
+
+fn run(args: Args) -> Result<(), Failure> {
     let Args {
         host,
         port,
         max_frame,
         timeout,
-    } = Args::parse();
+    } = args;
     let max_frame = max_frame as usize; // at most i32::MAX: fits
 
     // Look the name up first, so that an unknown host is not called a failed connect.
-    let addrs: Vec<SocketAddr> = match (host.as_str(), port).to_socket_addrs() {
-        Ok(addrs) => addrs.collect(),
-        Err(e) => return fail("resolve", &host, &e),
-    };
+    let addrs: Vec<SocketAddr> = (host.as_str(), port)
+        .to_socket_addrs()
+        .at("resolve", &host)?
+        .collect();
     // socket() + connect(): see lesson 01.
-    let stream = match TcpStream::connect(&addrs[..]) {
-        Ok(stream) => stream,
-        Err(e) => return fail("connect", host_port(&host, port), &e),
-    };
-    let peer = match stream.peer_addr() {
-        Ok(peer) => peer,
-        Err(e) => return fail("connect", host_port(&host, port), &e),
-    };
+    let stream = TcpStream::connect(&addrs[..]).at("connect", host_port(&host, port))?;
+    let peer = stream.peer_addr().at("connect", host_port(&host, port))?;
     // settimeout(): a server that goes silent, between frames or inside one, is given up
     // on after --timeout instead of keeping us waiting for ever.
-    if let Err(e) = stream.set_read_timeout(Some(timeout)) {
-        return fail("settimeout", peer, &e);
-    }
+    stream
+        .set_read_timeout(Some(timeout))
+        .at("settimeout", peer)?;
     let waited = format!("within {} s (--timeout)", timeout.as_secs_f64());
+    let failed = |what: String| Failure::new(format!("receive {peer}: {what}"));
 
-    // One read() system call per header and per body would be two calls a frame. The
-    // BufReader asks the kernel for up to 64 KiB at a time and hands the frames out of
-    // memory; it changes how often we call the kernel, not what we read.
-    let mut reader = BufReader::with_capacity(BUFFER, stream);
-    // println! locks stdout and, into a pipe, still makes one write() per line. Lock it
-    // once, and buffer it: the lines go out 64 KiB at a time.
-    let mut out = BufWriter::with_capacity(BUFFER, io::stdout().lock());
     // The message buffer, reused for every frame. It only grows after a length has
     // passed the checks below.
     let mut body = Vec::new();
-
+    // The reads go through a buffer: one recv takes whatever has arrived (often several
+    // frames), and the 4-byte and N-byte reads below are then served from memory. It
+    // changes nothing about where a frame ends: only the length header says that.
+    let mut incoming = BufReader::with_capacity(64 * 1024, &stream);
     loop {
-        // Before a read that may have to wait for the network, show what we have, so a
-        // message typed into the server appears at once. While frames pour in, the buffer
-        // is rarely empty and stdout is written in big pieces.
-        if reader.buffer().is_empty() {
-            if let Err(e) = out.flush() {
-                return print_failed(&e);
-            }
-        }
-
         // The header: the course's `sk.recv(4)`, except that recv(4) may return 1, 2 or 3
         // bytes if that is all that has arrived. read_full waits for all 4.
         let mut header = [0u8; 4];
-        let got = match read_full(&mut reader, &mut header) {
-            Ok(got) => got,
-            Err(e) if is_timeout(&e) => {
-                return stop(out, format!("receive {peer}: no frame header {waited}"));
-            }
-            Err(e) => return stop(out, error_line("receive", peer, &e)),
-        };
+        let got = read_full(&mut incoming, &mut header)
+            .map_err(|e| receive_failed(peer, &e, format!("no frame header {waited}")))?;
         if got == 0 {
-            break; // the server closed between two frames: a clean end
+            return Ok(()); // the server closed between two frames: a clean end
         }
         if got < header.len() {
-            let what = format!("stream ended after {got} of 4 header bytes");
-            return stop(out, format!("receive {peer}: {what}"));
+            return Err(failed(format!(
+                "stream ended after {got} of 4 header bytes"
+            )));
         }
 
         // struct.unpack('<i', header): signed 32-bit little-endian. Check the length
@@ -118,12 +99,11 @@ fn main() -> ExitCode {
         // four bytes.
         let len = i32::from_le_bytes(header);
         let Ok(len) = usize::try_from(len) else {
-            let what = format!("frame header: length {len} is negative");
-            return stop(out, format!("receive {peer}: {what}"));
+            return Err(failed(format!("frame header: length {len} is negative")));
         };
         if len > max_frame {
             let what = format!("frame header: length {len} is over --max-frame {max_frame}");
-            return stop(out, format!("receive {peer}: {what}"));
+            return Err(failed(what));
         }
 
         // The body: the course's `sk.recv(num)`, which may return fewer than num bytes
@@ -133,50 +113,37 @@ fn main() -> ExitCode {
         // 1 MiB and then nothing costs us nothing. (Any bytes read before an error are
         // kept in `body`, so the error line can say how many came.)
         body.clear();
-        let read = reader.by_ref().take(len as u64).read_to_end(&mut body);
+        let read = (&mut incoming).take(len as u64).read_to_end(&mut body);
         let got = body.len();
-        match read {
-            Ok(_) => {}
-            Err(e) if is_timeout(&e) => {
-                let what = format!("{got} of {len} body bytes, then nothing {waited}");
-                return stop(out, format!("receive {peer}: {what}"));
-            }
-            Err(e) => return stop(out, error_line("receive", peer, &e)),
-        }
+        read.map_err(|e| {
+            receive_failed(
+                peer,
+                &e,
+                format!("{got} of {len} body bytes, then nothing {waited}"),
+            )
+        })?;
         if got < len {
-            let what = format!("stream ended after {got} of {len} body bytes");
-            return stop(out, format!("receive {peer}: {what}"));
+            return Err(failed(format!(
+                "stream ended after {got} of {len} body bytes"
+            )));
         }
 
         // One message, one line. Bytes that are not UTF-8 are shown as U+FFFD, and
         // control characters as escapes (`\x1b`, `\n`): the server's text can neither
         // start a line of its own nor send the terminal commands.
-        if let Err(e) = writeln!(out, "{}", netkit::escaped_bytes(&body)) {
-            return print_failed(&e);
+        say!("{}", netkit::escaped_bytes(&body));
+    }
+}
+
+/// A read that failed: the read timeout (WouldBlock on Unix, TimedOut on Windows) is
+/// `silent`; anything else, the cause the OS gives.
+fn receive_failed(peer: SocketAddr, e: &io::Error, silent: String) -> Failure {
+    match e.kind() {
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
+            Failure::new(format!("receive {peer}: {silent}"))
         }
+        _ => Failure::new(error_line("receive", peer, e)),
     }
-
-    if let Err(e) = out.flush() {
-        return print_failed(&e);
-    }
-    ExitCode::SUCCESS
-}
-
-/// Writing to stdout failed. Piped into `head`, which has quit (broken pipe): stop
-/// quietly, as Ctrl-C would (130). Anything else (a full disk): one line, exit 1.
-fn print_failed(e: &io::Error) -> ExitCode {
-    if e.kind() == io::ErrorKind::BrokenPipe {
-        return ExitCode::from(130);
-    }
-    fail("print", "stdout", e)
-}
-
-/// A read timeout shows up as WouldBlock on Unix and TimedOut on Windows.
-fn is_timeout(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-    )
 }
 
 /// Fill `buf` from `reader`, however many reads that takes: what std's `read_exact` does.
@@ -195,11 +162,4 @@ fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
         }
     }
     Ok(filled)
-}
-
-/// Print the messages that did arrive whole, then the one error line; exit 1.
-fn stop(mut out: impl Write, line: String) -> ExitCode {
-    let _ = out.flush();
-    eprintln!("{line}");
-    ExitCode::from(1)
 }

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use hmac::{Hmac, KeyInit, Mac};
-use netkit::{fail, host_port, say};
+use netkit::{At, Failure, host_port, say};
 use sha2::Sha256;
 
 /// The client's side of the course's check: answer the challenge, then send a message.
@@ -52,43 +52,43 @@ const CHALLENGE_LEN: usize = 32;
 const DEMO_KEY: &str = "hmac-auth demo key (not a secret)";
 
 fn main() -> ExitCode {
+    // Piped into `head`, which has quit: stop as Ctrl-C would (130), without a panic.
+    netkit::when_stdout_closes(|| std::process::exit(130));
+    netkit::exit(run(Args::parse()))
+}
+
+fn run(args: Args) -> Result<(), Failure> {
     let Args {
         host,
         port,
         key,
         message,
         timeout,
-    } = Args::parse();
-    // Piped into `head`, which has quit: stop as Ctrl-C would (130), without a panic.
-    netkit::when_stdout_closes(|| std::process::exit(130));
+    } = args;
     let key = choose_key(key);
     let addr = host_port(&host, port);
 
     // Look the name up first, so that an unknown host is not called a failed connect.
-    let addrs: Vec<SocketAddr> = match (host.as_str(), port).to_socket_addrs() {
-        Ok(addrs) => addrs.collect(),
-        Err(e) => return fail("resolve", &host, &e),
-    };
+    let addrs: Vec<SocketAddr> = (host.as_str(), port)
+        .to_socket_addrs()
+        .at("resolve", &host)?
+        .collect();
     // socket() + connect().
-    let mut stream = match TcpStream::connect(&addrs[..]) {
-        Ok(stream) => stream,
-        Err(e) => return fail("connect", &addr, &e),
-    };
+    let mut stream = TcpStream::connect(&addrs[..]).at("connect", &addr)?;
     // settimeout(): a server that never sends its challenge (or stops reading) is given
     // up on after --timeout, instead of keeping us waiting for ever.
-    let timeouts = stream
+    stream
         .set_read_timeout(Some(timeout))
-        .and_then(|()| stream.set_write_timeout(Some(timeout)));
-    if let Err(e) = timeouts {
-        return fail("settimeout", &addr, &e);
-    }
+        .and_then(|()| stream.set_write_timeout(Some(timeout)))
+        .at("settimeout", &addr)?;
 
     // The challenge: exactly 32 bytes. read_exact keeps reading until all have come, as
     // TCP may deliver them in pieces. A server that closes before sending them all is not
     // the server we expect: one line, exit 1.
     let mut challenge = [0u8; CHALLENGE_LEN];
-    if let Err(e) = stream.read_exact(&mut challenge) {
-        let e = match e.kind() {
+    stream
+        .read_exact(&mut challenge)
+        .map_err(|e| match e.kind() {
             io::ErrorKind::UnexpectedEof => {
                 io::Error::new(e.kind(), "the server closed before sending 32 bytes")
             }
@@ -101,41 +101,33 @@ fn main() -> ExitCode {
                 )
             }
             _ => e,
-        };
-        return fail("receive challenge from", &addr, &e);
-    }
+        })
+        .at("receive challenge from", &addr)?;
     say!("challenge: {}", hex::encode(challenge));
 
     // The answer: HMAC-SHA256 of the challenge under our key, as lowercase hex, which is
     // what Python's hmac.new(key, challenge, 'sha256').hexdigest() gives. Only someone
     // with the key can compute it; the key itself is never sent.
-    let mut mac = match HmacSha256::new_from_slice(&key) {
-        Ok(mac) => mac,
-        Err(_) => {
-            // HMAC takes keys of any length; this cannot happen, but it is not a panic.
-            eprintln!("hmac: the key was refused");
-            return ExitCode::from(1);
-        }
-    };
+    let mut mac = HmacSha256::new_from_slice(&key).expect("HMAC takes keys of any length");
     mac.update(&challenge);
     let answer = hex::encode(mac.finalize().into_bytes());
     // send() the 64 hex digits. The server reads exactly 64 bytes, so it does not matter
     // whether TCP delivers them together with the message that follows.
-    if let Err(e) = stream.write_all(answer.as_bytes()) {
-        return fail("send answer to", &addr, &e);
-    }
+    stream
+        .write_all(answer.as_bytes())
+        .at("send answer to", &addr)?;
     say!("answer: {answer}");
 
     // Then the message. A server that rejected us has closed by now or soon will; we
     // cannot tell, because it sends no verdict (the course's server doesn't either).
-    if let Err(e) = stream.write_all(message.as_bytes()) {
-        return fail("send message to", &addr, &e);
-    }
+    stream
+        .write_all(message.as_bytes())
+        .at("send message to", &addr)?;
     say!("sent: {message}");
 
     // close(): the server's read of the message ends here if it had not already.
     drop(stream);
-    ExitCode::SUCCESS
+    Ok(())
 }
 
 /// The key: --key, else HMAC_AUTH_KEY (if set and not empty), else the demo key with a

@@ -6,9 +6,9 @@
 //! in constant time; if it is right, read the client's message and print
 //! `legal connection from ADDR: MESSAGE`, otherwise print `illegal connection from ADDR`
 //! and the reason. Then close. Nothing is sent back: the course's client expects no verdict.
-//! Each client gets its own thread and `--handshake-timeout` seconds for the whole
-//! conversation, so a client that says nothing, or trickles a byte now and then, is
-//! dropped and never holds up the others.
+//! One client at a time, as the course's server: the next one waits in the listen backlog.
+//! So each client gets `--handshake-timeout` seconds for the whole conversation, and a
+//! client that says nothing, or trickles a byte now and then, is dropped at that deadline.
 //!
 //! Run it:        cargo run -p hmac-auth --bin hmac-auth-server -- --key secret
 //! Then, in another terminal:
@@ -21,13 +21,11 @@
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::thread;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
 use hmac::{Hmac, KeyInit, Mac};
-use netkit::{banner, error_line, fail, host_port, say};
+use netkit::{At, Failure, banner, host_port, say};
 use rand::TryRng;
 use rand::rngs::SysRng;
 use sha2::Sha256;
@@ -48,7 +46,7 @@ struct Args {
     #[arg(long)]
     key: Option<String>,
     /// Seconds a client has for its answer and message, all reads together, before the
-    /// server drops it (at most a day).
+    /// server drops it and takes the next one (at most a day).
     #[arg(long, value_name = "SECS", default_value = "5", value_parser = netkit::seconds)]
     handshake_timeout: Duration,
 }
@@ -67,46 +65,30 @@ const MESSAGE_MAX: usize = 1024;
 const DEMO_KEY: &str = "hmac-auth demo key (not a secret)";
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    netkit::exit(run(Args::parse()))
+}
+
+fn run(args: Args) -> Result<(), Failure> {
     let key = choose_key(args.key);
     let timeout = args.handshake_timeout;
-    let (host, port) = (args.host, args.port);
 
     // socket() + bind() + listen(): the same as every server so far.
-    let listener = match TcpListener::bind((host.as_str(), port)) {
-        Ok(listener) => listener,
-        Err(e) => return fail("bind", host_port(&host, port), &e),
-    };
-    let local = match listener.local_addr() {
-        Ok(local) => local,
-        Err(e) => return fail("bind", host_port(&host, port), &e),
-    };
-    if let Err(e) = banner(local) {
-        return fail("print", "stdout", &e);
-    }
+    let listener = TcpListener::bind((args.host.as_str(), args.port))
+        .at("bind", host_port(&args.host, args.port))?;
+    let local = listener
+        .local_addr()
+        .at("bind", host_port(&args.host, args.port))?;
+    banner(local).at("print", "stdout")?;
 
-    // The key is shared by every connection's thread; Arc lets them all hold it.
-    let key: Arc<[u8]> = key.into();
+    // One client at a time, as the course's server: accept, check, talk, close, and only
+    // then the next one. A client that fails is reported and the server goes on.
     loop {
-        // accept() hands us the next client. An error here concerns that one client
-        // (it may have given up already): report it and go on accepting.
-        let (stream, peer) = match listener.accept() {
-            Ok(accepted) => accepted,
-            Err(e) => {
-                eprintln!("{}", error_line("accept", local, &e));
-                continue;
-            }
-        };
-        // A thread per connection: while one client is slow to answer, or never answers,
-        // the next one is already being served on its own thread.
-        let key = Arc::clone(&key);
-        let spawned = thread::Builder::new()
-            .name(format!("client {peer}"))
-            .spawn(move || serve(stream, peer, &key, timeout));
-        if let Err(e) = spawned {
-            // Out of threads or memory: this client is dropped (closing its socket), the
-            // server keeps going.
-            eprintln!("{}", error_line("start a thread for", peer, &e));
+        let served = listener
+            .accept()
+            .at("accept", local)
+            .and_then(|(stream, peer)| serve(stream, peer, &key, timeout));
+        if let Err(failure) = served {
+            eprintln!("{failure}");
         }
     }
 }
@@ -129,31 +111,30 @@ fn choose_key(flag: Option<String>) -> Vec<u8> {
     DEMO_KEY.as_bytes().to_vec()
 }
 
-/// One connection, on its own thread: challenge, answer, verdict, message. Prints the
-/// verdict; an I/O error is reported on stderr and ends only this connection.
-fn serve(mut stream: TcpStream, peer: SocketAddr, key: &[u8], timeout: Duration) {
+/// One connection: challenge, answer, verdict, message. Prints the verdict.
+fn serve(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    key: &[u8],
+    timeout: Duration,
+) -> Result<(), Failure> {
     // The deadline: one for the whole conversation, not one per read. A read timeout
     // alone restarts at every byte, so a client that sends one byte just inside it, again
-    // and again, would keep the connection for 64 times the timeout. Each read below gets
-    // only the time that is left. (`timeout` is at most a day: the sum cannot overflow.)
+    // and again, would hold the server (and everyone waiting behind it) for 64 times the
+    // timeout. Each read below gets only the time that is left. (`timeout` is at most a
+    // day: the sum cannot overflow.)
     let deadline = Instant::now() + timeout;
 
     // The challenge: 32 bytes from the operating system's random source (getrandom on
     // Linux), the course's os.urandom(32). Fresh for every connection, so an answer
     // recorded from one connection is worthless on the next: it answers another question.
     let mut challenge = [0u8; CHALLENGE_LEN];
-    if let Err(e) = SysRng.try_fill_bytes(&mut challenge) {
-        eprintln!(
-            "{}",
-            error_line("random challenge for", peer, &io::Error::other(e))
-        );
-        return;
-    }
+    SysRng
+        .try_fill_bytes(&mut challenge)
+        .map_err(io::Error::other)
+        .at("random challenge for", peer)?;
     // send(): write_all until the kernel has all 32 bytes.
-    if let Err(e) = stream.write_all(&challenge) {
-        eprintln!("{}", error_line("send challenge to", peer, &e));
-        return;
-    }
+    stream.write_all(&challenge).at("send challenge to", peer)?;
 
     // The answer: exactly 64 bytes, however the client's writes were split on the way.
     // read_exact keeps reading until the buffer is full. The buffer has a fixed size, so
@@ -167,7 +148,7 @@ fn serve(mut stream: TcpStream, peer: SocketAddr, key: &[u8], timeout: Duration)
             _ => why_no_bytes("answer", &e, timeout),
         };
         say!("illegal connection from {peer} ({why})");
-        return; // dropping the stream closes the connection
+        return Ok(()); // dropping the stream closes the connection
     }
 
     // The answer is text: 64 hex digits. Turn it back into the 32 bytes it stands for.
@@ -175,19 +156,12 @@ fn serve(mut stream: TcpStream, peer: SocketAddr, key: &[u8], timeout: Duration)
     let mut digest = [0u8; ANSWER_LEN / 2];
     if hex::decode_to_slice(answer, &mut digest).is_err() {
         say!("illegal connection from {peer} (answer is not 64 hex digits)");
-        return;
+        return Ok(());
     }
 
     // What the answer should be: HMAC-SHA256(key, challenge). A client can compute this
     // only if it has the key; the key itself never crosses the network.
-    let mut mac = match HmacSha256::new_from_slice(key) {
-        Ok(mac) => mac,
-        Err(_) => {
-            // HMAC takes keys of any length; this cannot happen, but it is not a panic.
-            eprintln!("hmac: the key was refused");
-            return;
-        }
-    };
+    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes keys of any length");
     mac.update(&challenge);
     // verify_slice compares in constant time: it looks at every byte whether or not an
     // earlier one differed. `==` stops at the first difference, and how long it took
@@ -196,7 +170,7 @@ fn serve(mut stream: TcpStream, peer: SocketAddr, key: &[u8], timeout: Duration)
         say!(
             "illegal connection from {peer} (wrong answer: not the HMAC of this challenge with our key)"
         );
-        return;
+        return Ok(());
     }
 
     // Legal: now the client's message. One read of at most 1024 bytes, the course's
@@ -209,8 +183,10 @@ fn serve(mut stream: TcpStream, peer: SocketAddr, key: &[u8], timeout: Duration)
         Err(e) => {
             // Still a legal client: say so, and why there is no message.
             say!("legal connection from {peer}: ");
-            eprintln!("{peer}: {}", why_no_bytes("message", &e, timeout));
-            return;
+            return Err(Failure::new(format!(
+                "{peer}: {}",
+                why_no_bytes("message", &e, timeout)
+            )));
         }
     };
     // The message is the client's text: escaped, so that a `\n` in it cannot start a
@@ -220,6 +196,7 @@ fn serve(mut stream: TcpStream, peer: SocketAddr, key: &[u8], timeout: Duration)
         netkit::escaped_bytes(&message[..n])
     );
     // close(): the end of this function drops the stream. The client gets no verdict.
+    Ok(())
 }
 
 /// One read, given only the time left until `deadline`: a read timeout of what is left,
