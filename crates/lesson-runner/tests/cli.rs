@@ -33,7 +33,7 @@ fn list_shows_the_whole_catalog_in_order_and_marks_what_is_planned() {
         })
         .collect();
     let numbers: Vec<String> = rows.iter().map(|r| r[..2].to_string()).collect();
-    let want: Vec<String> = (1..=17).map(|n| format!("{n:02}")).collect();
+    let want: Vec<String> = (1..=21).map(|n| format!("{n:02}")).collect();
     assert_eq!(numbers, want, "{stdout}");
     assert!(rows[0].starts_with("01  tcp-client-v1  "), "{}", rows[0]);
     assert!(rows[0].ends_with("  tcp-client-v1"), "{}", rows[0]);
@@ -52,7 +52,7 @@ fn list_shows_the_whole_catalog_in_order_and_marks_what_is_planned() {
         assert_eq!(!row.contains("(planned)"), written, "{row}");
     }
     let planned = rows.iter().filter(|r| r.contains("(planned)")).count();
-    assert!(stdout.ends_with(&format!("{} written, {planned} planned\n", 17 - planned)));
+    assert!(stdout.ends_with(&format!("{} written, {planned} planned\n", 21 - planned)));
 }
 
 #[test]
@@ -78,11 +78,11 @@ fn an_unknown_lesson_is_a_usage_error_that_names_close_ones() {
 #[test]
 fn a_planned_lesson_says_it_is_not_written_yet() {
     let f = Fixture::new("planned");
-    let out = f.run(&["run", "tftp"]);
+    let out = f.run(&["run", "tftp-client-v1"]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         text(&out.stderr),
-        "lesson: lesson 15 tftp is planned but not written yet (lessons/15-tftp does not exist); `cargo lesson list` shows what there is\n"
+        "lesson: lesson 17 tftp-client-v1 is planned but not written yet (lessons/17-tftp-client-v1 does not exist); `cargo lesson list` shows what there is\n"
     );
 }
 

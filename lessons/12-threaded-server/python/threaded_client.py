@@ -1,5 +1,5 @@
-"""The course's client for the thread-per-connection server: print the welcome, send
-Alice, Bob and Jack (printing each reply), then `exit`.
+"""The course's client for the thread-per-connection server, retold for Python 3: print
+the welcome, send Alice, Bob and Jack (printing each reply), then `exit`.
 
 Run it:  python3 lessons/12-threaded-server/python/threaded_client.py --port 9999
 (--host and --port are added so tests can point it at any server; names given after the
@@ -22,7 +22,7 @@ def main():
     # Receive the welcome message:
     print(s.recv(1024).decode('utf-8'))
     for data in [name.encode('utf-8') for name in args.names]:
-        # Send a name:
+        # Send data:
         s.send(data)
         print(s.recv(1024).decode('utf-8'))
     s.send(b'exit')

@@ -1,12 +1,11 @@
-"""The course's thread-per-connection server (TCP编程 · 服务器): a new thread for every
-client; it sends Welcome, then for each message waits a second and replies Hello, NAME!;
-`exit` or an empty recv ends that client.
+"""The course's thread-per-connection server (TCP编程 · 服务器), retold for Python 3:
+listen(5), a new thread for every client; it sends Welcome, then for each message waits
+a second and replies Hello, NAME!; `exit` or an empty recv ends that client.
 
 Run it:  python3 lessons/12-threaded-server/python/threaded_server.py --port 9999
-Options added so tests and the benchmark can drive it: --host, --port (0 = any free one),
---work-ms (the course's time.sleep(1) is --work-ms 1000, the default) and --backlog (the
-course's listen(5) is the default). It prints `listening on ADDR` first, like the Rust
-server.
+Added so tests can drive it: --host, --port (0 = any free one) and --work-ms (the
+course's time.sleep(1) is --work-ms 1000, the default). It prints `listening on ADDR`
+first, like the Rust server.
 """
 import argparse
 import socket
@@ -19,8 +18,8 @@ def tcplink(sock, addr, work):
     sock.send(b'Welcome')
     while True:
         data = sock.recv(1024)
-        # The course's time.sleep(1); skipped for --work-ms 0 so that the benchmark
-        # measures the server, not a system call that waits for nothing.
+        # The course's time.sleep(1), standing for real work; skipped for --work-ms 0, so
+        # that a test measures the server, not a sleep.
         if work:
             time.sleep(work)
         if not data or data == b'exit':
@@ -37,17 +36,20 @@ def main():
     parser.add_argument('--host', default='127.0.0.1')
     parser.add_argument('--port', type=int, default=9999)
     parser.add_argument('--work-ms', type=int, default=1000)
-    parser.add_argument('--backlog', type=int, default=5)
     args = parser.parse_args()
 
+    # Create a socket:
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # (Added: a restarted server can bind again at once, as the Rust server can.)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Listen on the port:
     s.bind((args.host, args.port))
-    s.listen(args.backlog)
+    s.listen(5)
     print('listening on %s:%d' % s.getsockname()[:2], flush=True)
     while True:
-        # accept() waits for a new connection; each one gets a thread of its own.
+        # Accept a new connection:
         sock, addr = s.accept()
+        # Create a new thread to handle the TCP connection:
         t = threading.Thread(target=tcplink, args=(sock, addr, args.work_ms / 1000))
         t.start()
 

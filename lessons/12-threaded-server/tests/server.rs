@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::Command;
-use std::sync::{Arc, Barrier, mpsc};
+use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -104,119 +104,6 @@ fn the_rust_client_against_the_rust_server() {
     assert_eq!(done.stderr, "");
     run.wait_for_stdout("disconnected (0 connected)", PATIENCE)
         .expect("server saw the exit");
-}
-
-#[test]
-fn a_burst_of_300_clients_is_served_in_full() {
-    const CLIENTS: usize = 300;
-    let (run, addr) = server(&["--work-ms", "0"]);
-    // Every thread waits at the barrier, so all 300 connect in the same instant.
-    let start = Arc::new(Barrier::new(CLIENTS));
-    let threads: Vec<_> = (0..CLIENTS)
-        .map(|i| {
-            let start = Arc::clone(&start);
-            thread::spawn(move || -> Result<SocketAddr, String> {
-                start.wait();
-                // connect() sets a read timeout: a client stalled in the accept queue
-                // fails instead of hanging the test.
-                let mut stream = connect(addr).map_err(|e| format!("client {i}: connect: {e}"))?;
-                let me = stream
-                    .local_addr()
-                    .map_err(|e| format!("client {i}: local addr: {e}"))?;
-                let name = format!("client{i}");
-                let want = format!("Hello, {name}!");
-                let welcome = read_at_least(&mut stream, 7)
-                    .map_err(|e| format!("client {i}: welcome: {e}"))?;
-                stream
-                    .write_all(name.as_bytes())
-                    .map_err(|e| format!("client {i}: send: {e}"))?;
-                let reply = read_at_least(&mut stream, want.len())
-                    .map_err(|e| format!("client {i}: reply: {e}"))?;
-                stream
-                    .write_all(b"exit")
-                    .map_err(|e| format!("client {i}: exit: {e}"))?;
-                if welcome != b"Welcome" || reply != want.as_bytes() {
-                    return Err(format!(
-                        "client {i}: got {:?} and {:?}",
-                        String::from_utf8_lossy(&welcome),
-                        String::from_utf8_lossy(&reply)
-                    ));
-                }
-                // The server closes after exit.
-                let rest =
-                    read_to_close(&mut stream).map_err(|e| format!("client {i}: close: {e}"))?;
-                if !rest.is_empty() {
-                    return Err(format!("client {i}: more after exit: {rest:?}"));
-                }
-                Ok(me)
-            })
-        })
-        .collect();
-    let mut served = Vec::new();
-    let mut failures = Vec::new();
-    for t in threads {
-        match t.join() {
-            Ok(Ok(me)) => served.push(me),
-            Ok(Err(e)) => failures.push(e),
-            Err(_) => failures.push(String::from("a client thread panicked")),
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {CLIENTS} clients failed: {:?}",
-        failures.len(),
-        &failures[..failures.len().min(5)]
-    );
-    // Every client said exit, and the server logged each one leaving.
-    for me in &served {
-        run.wait_for_stdout(&format!("client {me} disconnected ("), PATIENCE)
-            .expect("disconnect logged");
-    }
-    let log = run.stdout();
-    assert_eq!(log.matches(" connected (").count(), CLIENTS);
-    assert_eq!(log.matches(" disconnected (").count(), CLIENTS);
-    assert_eq!(run.stderr(), "");
-}
-
-#[test]
-fn max_clients_turns_one_too_many_away_and_serves_after() {
-    let (run, addr) = server(&["--work-ms", "0", "--max-clients", "1"]);
-    let mut first = connect(addr).expect("first connects");
-    expect(&mut first, b"Welcome");
-
-    // The second gets one line and the server closes it.
-    let mut second = connect(addr).expect("second connects");
-    let second_addr = second.local_addr().expect("local addr");
-    assert_eq!(
-        read_to_close(&mut second).expect("busy, closed"),
-        b"server busy\n"
-    );
-    run.wait_for_stdout(
-        &format!("client {second_addr} refused: server busy (1 connected, --max-clients 1)"),
-        PATIENCE,
-    )
-    .expect("refusal logged");
-
-    // The Rust client says so on stderr and exits 1.
-    let done = Running::start(CLIENT, &["--port", &addr.port().to_string()])
-        .expect("start client")
-        .finish(PATIENCE)
-        .expect("client ends");
-    assert_eq!(done.code(), 1);
-    assert_eq!(done.stdout, "");
-    assert_eq!(
-        done.stderr,
-        format!("welcome {addr}: server busy (it has as many clients as it takes; try later)\n")
-    );
-
-    // The first client was not disturbed, and once it leaves there is room again.
-    first.write_all(b"Alice").expect("send");
-    expect(&mut first, b"Hello, Alice!");
-    first.write_all(b"exit").expect("exit");
-    assert_eq!(read_to_close(&mut first).expect("closed"), b"");
-    run.wait_for_stdout("disconnected (0 connected)", PATIENCE)
-        .expect("first gone");
-    converse(addr, &["Bob"]);
 }
 
 #[test]
@@ -322,13 +209,7 @@ fn a_taken_port_is_one_line_and_exit_1() {
 
 #[test]
 fn bad_options_are_usage_errors() {
-    for args in [
-        ["--backlog", "0"],
-        ["--backlog", "many"],
-        ["--max-clients", "0"],
-        ["--work-ms", "-1"],
-        ["--port", "70000"],
-    ] {
+    for args in [["--work-ms", "-1"], ["--port", "70000"], ["--backlog", "5"]] {
         let done = Running::start(SERVER, &args)
             .expect("start server")
             .finish(PATIENCE)
@@ -390,43 +271,6 @@ fn the_client_reports_a_server_that_hangs_up_mid_conversation() {
 }
 
 #[test]
-fn an_idle_client_is_dropped_and_its_slot_freed() {
-    // --max-clients 1 --idle-timeout 1. Step 1: a client takes the one slot and says
-    // nothing. Step 2: meanwhile a second one is told `server busy`. Step 3: the server
-    // drops the idle one after about 1 s (well before 2 s). Step 4: the slot is free
-    // again: a new client is welcomed.
-    let (run, addr) = server(&[
-        "--work-ms",
-        "0",
-        "--max-clients",
-        "1",
-        "--idle-timeout",
-        "1",
-    ]);
-    let mut idle = connect(addr).expect("connect");
-    let idle_addr = idle.local_addr().expect("local addr");
-    expect(&mut idle, b"Welcome");
-    let started = Instant::now();
-    let mut busy = connect(addr).expect("second connects");
-    assert_eq!(read_to_close(&mut busy).expect("busy"), b"server busy\n");
-
-    assert_eq!(read_to_close(&mut idle).expect("dropped"), b"");
-    let after = started.elapsed();
-    assert!(
-        after < Duration::from_secs(2),
-        "the idle client was kept {after:?} under --idle-timeout 1"
-    );
-    run.wait_for_stdout(
-        &format!(
-            "client {idle_addr} idle for 1 s: dropped\nclient {idle_addr} disconnected (0 connected)\n"
-        ),
-        PATIENCE,
-    )
-    .expect("drop logged");
-    converse(addr, &["Alice"]);
-}
-
-#[test]
 fn the_client_gives_up_on_a_server_silent_after_welcome() {
     let (addr, done_tx) = silent_after(b"Welcome");
     let done = Running::start(
@@ -482,6 +326,7 @@ fn the_client_shows_control_characters_from_the_server_escaped() {
     );
 }
 
+#[cfg(unix)]
 #[test]
 fn the_server_goes_on_serving_when_its_stdout_is_closed() {
     // As `threaded-server --port 0 | head -1`: after the banner nobody reads its stdout.
@@ -515,8 +360,6 @@ fn a_closed_stdout_stops_the_client_as_ctrl_c_would() {
 #[test]
 fn huge_durations_are_usage_errors() {
     for (program, args) in [
-        (SERVER, ["--idle-timeout", "inf"]),
-        (SERVER, ["--idle-timeout", "18446744073709551615"]),
         (SERVER, ["--work-ms", "18446744073709551615"]),
         (CLIENT, ["--timeout", "inf"]),
         (CLIENT, ["--timeout", "1e19"]),

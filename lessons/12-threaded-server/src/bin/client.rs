@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use clap::builder::NonEmptyStringValueParser;
-use netkit::{fail, host_port, say};
+use netkit::{At, Failure, host_port, say};
 
 /// The course's client for the thread-per-connection server.
 #[derive(Parser)]
@@ -43,7 +43,10 @@ struct Args {
 const SERVER_READ: usize = 1024;
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    netkit::exit(run(Args::parse()))
+}
+
+fn run(args: Args) -> Result<(), Failure> {
     // Piped into `head`, which has quit: stop as Ctrl-C would (130), without a panic.
     netkit::when_stdout_closes(|| std::process::exit(130));
 
@@ -51,95 +54,71 @@ fn main() -> ExitCode {
     // replies, and from then on every reply would belong to the wrong name. The course's
     // one-read-one-message framing can't carry it (lesson 10 fixes that); refuse it here.
     if let Some(long) = args.names.iter().find(|name| name.len() > SERVER_READ) {
-        eprintln!(
+        return Err(Failure::usage(format!(
             "a name of {} bytes is longer than the server reads at once ({SERVER_READ})",
             long.len()
-        );
-        return ExitCode::from(2);
+        )));
     }
 
-    let addrs: Vec<SocketAddr> = match (args.host.as_str(), args.port).to_socket_addrs() {
-        Ok(addrs) => addrs.collect(),
-        Err(e) => return fail("resolve", &args.host, &e),
-    };
-    let mut stream = match TcpStream::connect(&addrs[..]) {
-        Ok(stream) => stream,
-        Err(e) => return fail("connect", host_port(&args.host, args.port), &e),
-    };
-    let peer = stream.peer_addr().unwrap_or(addrs[0]);
+    // s.connect(('127.0.0.1', 9999))
+    let addrs: Vec<SocketAddr> = (args.host.as_str(), args.port)
+        .to_socket_addrs()
+        .at("resolve", &args.host)?
+        .collect();
+    let mut s = TcpStream::connect(&addrs[..]).at("connect", host_port(&args.host, args.port))?;
+    // connect() succeeded, so there was an address.
+    let peer = s.peer_addr().unwrap_or(addrs[0]);
     // settimeout(): a server that goes silent (before its welcome, or after it) is given
     // up on after --timeout, instead of keeping us waiting for ever.
-    let timeouts = stream
-        .set_read_timeout(Some(args.timeout))
-        .and_then(|()| stream.set_write_timeout(Some(args.timeout)));
-    if let Err(e) = timeouts {
-        return fail("settimeout", peer, &e);
-    }
-    let waited = format!("within {} s (--timeout)", args.timeout.as_secs_f64());
+    s.set_read_timeout(Some(args.timeout))
+        .at("settimeout", peer)?;
+    s.set_write_timeout(Some(args.timeout))
+        .at("settimeout", peer)?;
 
-    // The server speaks first: print(s.recv(1024).decode('utf-8')).
+    // The server speaks first: print(s.recv(1024).decode('utf-8')). Its text is shown
+    // with control characters escaped: it cannot start a line of its own on our screen
+    // or drive the terminal.
     let mut buf = [0u8; 1024];
-    let welcome = match receive(&mut stream, &mut buf, peer, "welcome", &waited) {
-        Ok(welcome) => welcome,
-        Err(code) => return code,
-    };
-    // A server with all its --max-clients busy says so instead, and closes.
-    if welcome.trim_end() == "server busy" {
-        eprintln!("welcome {peer}: server busy (it has as many clients as it takes; try later)");
-        return ExitCode::from(1);
-    }
-    // The server's text, with control characters escaped: it cannot start a line of its
-    // own on our screen or drive the terminal.
+    let welcome = receive(&mut s, &mut buf, peer, "welcome", args.timeout)?;
     say!("{}", netkit::escaped(&welcome));
 
     for name in &args.names {
-        // send(), then wait for this name's reply before sending the next one. Waiting is
-        // what keeps one read = one message true on the server's side.
-        if let Err(e) = stream.write_all(name.as_bytes()) {
-            return fail("send", peer, &e);
-        }
-        match receive(
-            &mut stream,
-            &mut buf,
-            peer,
-            &format!("reply to {name}"),
-            &waited,
-        ) {
-            Ok(reply) => say!("{}", netkit::escaped(&reply)),
-            Err(code) => return code,
-        }
+        // s.send(data), then wait for this name's reply before sending the next one.
+        // Waiting is what keeps one read = one message true on the server's side.
+        s.write_all(name.as_bytes()).at("send", peer)?;
+        let what = format!("reply to {name}");
+        let reply = receive(&mut s, &mut buf, peer, &what, args.timeout)?;
+        say!("{}", netkit::escaped(&reply));
     }
 
-    // `exit` ends the conversation; the server closes its socket and its thread ends.
-    if let Err(e) = stream.write_all(b"exit") {
-        return fail("send", peer, &e);
-    }
-    // close()
-    drop(stream);
-    ExitCode::SUCCESS
+    // s.send(b'exit'): the server closes its socket and its thread ends.
+    s.write_all(b"exit").at("send", peer)?;
+    // s.close()
+    drop(s);
+    Ok(())
 }
 
 /// recv(1024), as text. An empty read (the server closed) is an error here: we were still
-/// waiting for something (`what`, named if the timeout runs out). `Err` is the exit code,
-/// after the error line is printed.
+/// waiting for something (`what`, named if the timeout runs out).
 fn receive(
-    stream: &mut TcpStream,
+    s: &mut TcpStream,
     buf: &mut [u8],
     peer: SocketAddr,
     what: &str,
-    waited: &str,
-) -> Result<String, ExitCode> {
-    match stream.read(buf) {
-        Ok(0) => {
-            eprintln!("receive {peer}: the server closed the connection");
-            Err(ExitCode::from(1))
-        }
+    timeout: Duration,
+) -> Result<String, Failure> {
+    match s.read(buf) {
+        Ok(0) => Err(Failure::new(format!(
+            "receive {peer}: the server closed the connection"
+        ))),
         Ok(n) => Ok(String::from_utf8_lossy(&buf[..n]).into_owned()),
         // The read timeout: WouldBlock on Unix, TimedOut on Windows.
         Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-            eprintln!("receive {peer}: no {what} {waited}");
-            Err(ExitCode::from(1))
+            let secs = timeout.as_secs_f64();
+            Err(Failure::new(format!(
+                "receive {peer}: no {what} within {secs} s (--timeout)"
+            )))
         }
-        Err(e) => Err(fail("receive", peer, &e)),
+        Err(e) => Err(e).at("receive", peer),
     }
 }

@@ -146,7 +146,7 @@ pub enum Stop {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cwd {
     /// The workspace (the folder that holds `lessons/`), wherever `cargo lesson` was
-    /// started: a demo's paths are relative to it (`lessons/14-http-get/site`).
+    /// started: a demo's paths are relative to it (`lessons/15-http-get-v1/site`).
     Workspace,
     /// A fresh empty folder made for this run and removed after it, shared by every
     /// program of the run that asks for one: for programs that save files.
@@ -809,11 +809,12 @@ mod tests {
     }
 
     #[test]
-    fn the_catalog_parses_and_has_the_17_lessons() {
+    fn the_catalog_parses_and_has_the_21_lessons() {
         let catalog = catalog();
-        assert_eq!(catalog.len(), 17);
+        assert_eq!(catalog.len(), 21);
         assert_eq!(catalog[0].package, "tcp-client-v1");
-        assert_eq!(catalog[16].package, "tcp-vs-udp");
+        assert_eq!(catalog[18].binaries, ["tftp-server"]);
+        assert_eq!(catalog[20].package, "tcp-vs-udp");
         assert_eq!(
             catalog[8].binaries,
             ["sticky-packet-server", "sticky-packet-client"]

@@ -104,10 +104,10 @@ mod tests {
     #[test]
     fn planned_lessons_are_found_by_name_number_and_program() {
         let catalog = catalog();
-        for name in ["tftp", "15", "tftp-server"] {
+        for name in ["tcp-chat", "6", "tcp-chat-server"] {
             match find(name, &[], &catalog) {
-                Found::Planned(p) => assert_eq!(p.package, "tftp"),
-                _ => panic!("{name} should find the planned tftp lesson"),
+                Found::Planned(p) => assert_eq!(p.package, "tcp-chat"),
+                _ => panic!("{name} should find the planned tcp-chat lesson"),
             }
         }
     }
