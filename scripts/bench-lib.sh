@@ -13,7 +13,7 @@
 #
 # and optionally bench_standalone_extra DIR (more output for a person, after the table).
 # bench_main turns that into the contract `cargo lesson bench` drives (the `Benchmarks`
-# section of crates/lesson-runner/README.md):
+# section of crates/cargo-lesson/README.md):
 #
 #   scripts/bench-NAME rows
 #   scripts/bench-NAME prepare DIR [--quick]

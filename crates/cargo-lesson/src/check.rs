@@ -52,7 +52,7 @@ pub fn problems(lessons: &[Lesson], catalog: &[Planned]) -> Vec<String> {
         }
         match catalog.iter().find(|p| p.number == folder_number) {
             None => problems.push(format!(
-                "{place}: lesson {folder_number} is not in the catalog (crates/lesson-runner/catalog.toml)"
+                "{place}: lesson {folder_number} is not in the catalog (crates/cargo-lesson/catalog.toml)"
             )),
             Some(planned) => agree(lesson, planned, &place, &mut problems),
         }
@@ -113,7 +113,7 @@ pub fn problems(lessons: &[Lesson], catalog: &[Planned]) -> Vec<String> {
 
 /// A written lesson and its catalog row must agree.
 fn agree(lesson: &Lesson, planned: &Planned, place: &str, problems: &mut Vec<String>) {
-    let catalog = "crates/lesson-runner/catalog.toml";
+    let catalog = "crates/cargo-lesson/catalog.toml";
     if !lesson.package.is_empty() && lesson.package != planned.package {
         problems.push(format!(
             "{place}: the catalog ({catalog}) calls lesson {} {:?}, this folder's package is {:?}",

@@ -200,15 +200,19 @@ pub fn compare(recorded: &[String], fresh: &[String], mode: Compare) -> Vec<Stri
 
 /// `[+0.123s] rest` → `rest`.
 fn strip_stamp(line: &str) -> &str {
-    if let Some(rest) = line.strip_prefix("[+")
-        && let Some(close) = rest.find("s] ")
-        && rest[..close]
-            .bytes()
-            .all(|b| b.is_ascii_digit() || b == b'.')
-    {
-        return &rest[close + 3..];
+    let Some(rest) = line.strip_prefix("[+") else {
+        return line;
+    };
+    match rest.find("s] ") {
+        Some(close)
+            if rest[..close]
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b == b'.') =>
+        {
+            &rest[close + 3..]
+        }
+        _ => line,
     }
-    line
 }
 
 /// HTTP dates (`Mon, 30 Nov 2026 02:46:03 GMT`, in a web server's `Date` and

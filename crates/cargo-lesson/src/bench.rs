@@ -1,7 +1,7 @@
 //! `cargo lesson bench [NAME...]`: every benchmark of the workspace, one table.
 //!
 //! A benchmark is a script `scripts/bench-NAME` (NAME: the lesson's package) that keeps a
-//! small contract (crates/lesson-runner/README.md, "Benchmarks"):
+//! small contract (crates/cargo-lesson/README.md, "Benchmarks"):
 //!
 //! - `rows`: one tab-separated line per comparison: ID, what, unit, the lesson's label,
 //!   the reference's label, the target (the least lesson/reference ratio, or `-`);

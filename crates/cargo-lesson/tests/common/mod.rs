@@ -124,9 +124,7 @@ pub fn alive_in_groups(groups: &[i32]) -> Vec<String> {
         let (Some(state), Some(pgrp)) = (fields.first(), fields.get(2)) else {
             continue;
         };
-        if let Ok(pgrp) = pgrp.parse::<i32>()
-            && groups.contains(&pgrp)
-        {
+        if pgrp.parse::<i32>().is_ok_and(|pgrp| groups.contains(&pgrp)) {
             alive.push(format!(
                 "{} state {state}: {}",
                 entry.path().display(),

@@ -514,9 +514,10 @@ impl Run<'_> {
         self.pump();
         let mut ended = Vec::new();
         for (i, child) in self.children.iter_mut().enumerate() {
-            if child.status.is_none()
-                && let Ok(Some(status)) = child.running.try_status()
-            {
+            if child.status.is_some() {
+                continue;
+            }
+            if let Ok(Some(status)) = child.running.try_status() {
                 child.status = Some(status);
                 ended.push(i);
             }

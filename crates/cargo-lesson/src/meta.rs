@@ -14,7 +14,7 @@ use std::time::Duration;
 use toml::{Table, Value};
 
 /// The plan, compiled in: every lesson of the course, written or not.
-const CATALOG: &str = include_str!("../../../catalog.toml");
+const CATALOG: &str = include_str!("../catalog.toml");
 
 /// One row of the catalog.
 #[derive(Clone, Debug)]

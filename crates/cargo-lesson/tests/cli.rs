@@ -96,7 +96,7 @@ fn bad_options_are_usage_errors() {
     assert_eq!(out.status.code(), Some(2));
 }
 
-/// The catalog (crates/lesson-runner/catalog.toml) and every written lesson's metadata
+/// The catalog (crates/cargo-lesson/catalog.toml) and every written lesson's metadata
 /// agree: numbers, package names, binaries, course sections, summaries, demos.
 #[test]
 fn the_catalog_and_the_lessons_metadata_agree() {
@@ -146,7 +146,7 @@ clients = [{ bin = "tcp-client-v1", stdn = "x" }]
         "check: lessons/01-tcp-client-v1/README.md: line 1: the transcript is not recorded yet",
         "check: lessons/02-tcp-server-v1/Cargo.toml: no [package.metadata.lesson]",
         "check: lessons/02-tcp-server-v1: the package is named \"tcp-server\"; it should be the folder name without its number, \"tcp-server-v1\"",
-        "check: lessons/02-tcp-server-v1: the catalog (crates/lesson-runner/catalog.toml) calls lesson 2 \"tcp-server-v1\", this folder's package is \"tcp-server\"",
+        "check: lessons/02-tcp-server-v1: the catalog (crates/cargo-lesson/catalog.toml) calls lesson 2 \"tcp-server-v1\", this folder's package is \"tcp-server\"",
         "README.md: no lesson table between `<!-- lessons:begin -->` and `<!-- lessons:end -->`",
     ] {
         assert!(stdout.contains(want), "missing {want:?} in\n{stdout}");
@@ -175,10 +175,10 @@ clients = [{ bin = "sticky-packet" }]
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains(
-        "check: lessons/09-sticky-packet: the binaries are `sticky-packet`, the catalog (crates/lesson-runner/catalog.toml) says `sticky-packet-server`, `sticky-packet-client`"
+        "check: lessons/09-sticky-packet: the binaries are `sticky-packet`, the catalog (crates/cargo-lesson/catalog.toml) says `sticky-packet-server`, `sticky-packet-client`"
     ), "{stdout}");
     assert!(stdout.contains(
-        "check: lessons/09-sticky-packet: the section differs from the catalog (crates/lesson-runner/catalog.toml); make them agree:\n    lesson:  黏包\n    catalog: 黏包现象 / 黏包成因\n"
+        "check: lessons/09-sticky-packet: the section differs from the catalog (crates/cargo-lesson/catalog.toml); make them agree:\n    lesson:  黏包\n    catalog: 黏包现象 / 黏包成因\n"
     ), "{stdout}");
     assert!(!stdout.contains("the summary differs"), "{stdout}");
 }

@@ -14,7 +14,7 @@
 //!
 //! NAME is a lesson's package (`tcp-client-v1`), its folder (`01-tcp-client-v1`), its
 //! number (`1`) or one of its programs (`tcp-chat-server`). The alias lives in
-//! .cargo/config.toml; crates/lesson-runner/README.md describes the lesson metadata.
+//! .cargo/config.toml; crates/cargo-lesson/README.md describes the lesson metadata.
 //!
 //! Exit status: 0 all well; 1 a program failed, a check found problems or a transcript
 //! differs; 2 bad usage (an unknown lesson, a bad option); 130 after Ctrl-C.
