@@ -29,7 +29,7 @@ use lesson_runner::{Running, in_ci, tail};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
-use crate::names::{self, Found};
+use crate::names;
 use crate::out::{pad, width};
 use crate::run::{self, CTRL_C};
 use crate::{Cli, Fail, Outcome, World, written};
@@ -210,11 +210,8 @@ fn discover(dir: &Path, world: &World) -> Result<Vec<Script>, Fail> {
             if name.is_empty() || name.contains('.') || !entry.path().is_file() {
                 return None;
             }
-            let number = match names::find(name, &world.lessons, &world.catalog) {
-                Found::Written(lesson) => lesson.folder_number.unwrap_or(u32::MAX),
-                Found::Planned(planned) => planned.number,
-                Found::Unknown { .. } => u32::MAX,
-            };
+            let lesson = names::find(name, &world.lessons);
+            let number = lesson.and_then(|l| l.folder_number).unwrap_or(u32::MAX);
             Some(Script {
                 name: name.to_string(),
                 path: entry.path(),
@@ -252,13 +249,10 @@ fn choose<'a>(
     for name in wanted {
         // The script's own name first (a benchmark may come before its lesson's folder),
         // then whatever names a lesson.
-        let package = match names::find(name, &world.lessons, &world.catalog) {
+        let package = match names::find(name, &world.lessons) {
             _ if all.iter().any(|s| s.name == *name) => name.clone(),
-            Found::Written(lesson) => lesson.package.clone(),
-            Found::Planned(planned) if all.iter().any(|s| s.name == planned.package) => {
-                planned.package.clone()
-            }
-            Found::Planned(_) | Found::Unknown { .. } => {
+            Some(lesson) => lesson.package.clone(),
+            None => {
                 return Err(written(world, name)
                     .err()
                     .unwrap_or_else(|| Fail(2, format!("no benchmark named {name:?}"))));

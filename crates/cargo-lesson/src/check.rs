@@ -1,196 +1,97 @@
-//! `cargo lesson check`: the lessons' metadata is complete and agrees with the catalog
-//! and with the top-level README's lesson table. `cargo lesson readme-table` prints that
-//! table (or writes it into README.md with `--write`). The README's generated blocks (this
-//! table, and the interop table of interop.rs) are found and replaced by their markers.
+//! `cargo lesson check`: what the metadata's types cannot say (numbers, names, programs,
+//! transcripts), and the top-level README's generated tables. `cargo lesson readme-table`
+//! prints the lesson table, `--write` puts it into README.md. A generated block (this
+//! table, and the interop table of interop.rs) is found and replaced by its markers.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
-use crate::meta::{Lesson, Planned};
+use crate::meta::Lesson;
 use crate::transcript;
 
-pub const TABLE_BEGIN: &str = "<!-- lessons:begin -->";
-pub const TABLE_END: &str = "<!-- lessons:end -->";
-
 /// Every problem with the lessons, as one line each.
-pub fn problems(lessons: &[Lesson], catalog: &[Planned]) -> Vec<String> {
+pub fn problems(lessons: &[Lesson]) -> Vec<String> {
     let mut problems = Vec::new();
-    let all_bins: BTreeMap<&str, &str> = lessons
-        .iter()
-        .flat_map(|l| {
-            l.binaries
-                .iter()
-                .map(move |b| (b.as_str(), l.package.as_str()))
-        })
-        .collect();
     let mut numbers: BTreeMap<u32, Vec<&str>> = BTreeMap::new();
-
     for lesson in lessons {
         problems.extend(lesson.problems.iter().cloned());
         let place = format!("lessons/{}", lesson.folder);
-        let Some(folder_number) = lesson.folder_number else {
+        let Some(number) = lesson.folder_number else {
             continue;
         };
-        numbers
-            .entry(folder_number)
-            .or_default()
-            .push(&lesson.folder);
-        let want_package = lesson.folder.get(3..).unwrap_or_default();
-        if !lesson.package.is_empty() && lesson.package != want_package {
+        numbers.entry(number).or_default().push(&lesson.folder);
+        let want = &lesson.folder[3..];
+        if !lesson.package.is_empty() && lesson.package != want {
             problems.push(format!(
-                "{place}: the package is named {:?}; it should be the folder name without its number, {want_package:?}",
+                "{place}: the package is named {:?}; it should be the folder name without its number, {want:?}",
                 lesson.package
             ));
         }
-        if let Some(number) = lesson.meta.number
-            && number != folder_number
-        {
+        if let Some(n) = lesson.meta.number.filter(|&n| n != number) {
             problems.push(format!(
-                "{place}: metadata number is {number}, the folder says {folder_number}"
+                "{place}: metadata number is {n}, the folder says {number}"
             ));
         }
-        match catalog.iter().find(|p| p.number == folder_number) {
-            None => problems.push(format!(
-                "{place}: lesson {folder_number} is not in the catalog (crates/cargo-lesson/catalog.toml)"
-            )),
-            Some(planned) => agree(lesson, planned, &place, &mut problems),
-        }
-        if let Some(demo) = &lesson.meta.demo {
-            for program in demo.servers.iter().chain(&demo.clients) {
-                if !program.on_path && !all_bins.contains_key(program.bin.as_str()) {
-                    let planned = catalog
-                        .iter()
-                        .find(|p| p.binaries.contains(&program.bin))
-                        .map(|p| {
-                            format!(
-                                " (it belongs to lesson {:02} {}, which is not written yet)",
-                                p.number, p.package
-                            )
-                        })
-                        .unwrap_or_default();
-                    problems.push(format!(
-                        "{place}/Cargo.toml: the demo runs {:?}, which no lesson builds{planned}",
-                        program.bin
-                    ));
-                }
+        let demo = lesson.meta.demo.iter();
+        for program in demo.flat_map(|d| d.servers.iter().chain(&d.clients)) {
+            if !program.on_path && !lessons.iter().any(|l| l.binaries.contains(&program.bin)) {
+                problems.push(format!(
+                    "{place}/Cargo.toml: the demo runs {:?}, which no lesson builds",
+                    program.bin
+                ));
             }
         }
-        let readme = lesson.dir.join("README.md");
-        if let Ok(text) = fs::read_to_string(&readme) {
-            match transcript::blocks(&text) {
-                Err(e) => problems.push(format!("{place}/README.md: {e}")),
-                Ok(blocks) => {
-                    for block in blocks {
-                        let name = block.args.first().map(String::as_str).unwrap_or_default();
-                        if name != lesson.package {
-                            problems.push(format!(
-                                "{place}/README.md: line {}: the transcript runs {name:?}, not this lesson ({})",
-                                block.line, lesson.package
-                            ));
-                        }
-                        if block.recorded.is_none() {
-                            problems.push(format!(
-                                "{place}/README.md: line {}: the transcript is not recorded yet; run `{} --record`",
-                                block.line, block.command
-                            ));
-                        }
-                    }
-                }
+        let text = fs::read_to_string(lesson.dir.join("README.md")).unwrap_or_default();
+        let blocks = transcript::blocks(&text).unwrap_or_else(|e| {
+            problems.push(format!("{place}/README.md: {e}"));
+            Vec::new()
+        });
+        for block in blocks {
+            let at = format!("{place}/README.md: line {}", block.line);
+            let name = block.args.first().map_or("", String::as_str);
+            if name != lesson.package {
+                problems.push(format!(
+                    "{at}: the transcript runs {name:?}, not this lesson ({})",
+                    lesson.package
+                ));
+            }
+            if block.recorded.is_none() {
+                problems.push(format!(
+                    "{at}: the transcript is not recorded yet; run `{} --record`",
+                    block.command
+                ));
             }
         }
     }
-    for (number, folders) in numbers {
-        if folders.len() > 1 {
-            problems.push(format!(
-                "lessons: number {number:02} is used by {}",
-                folders.join(" and ")
-            ));
-        }
+    for (number, folders) in numbers.iter().filter(|(_, f)| f.len() > 1) {
+        let folders = folders.join(" and ");
+        problems.push(format!("lessons: number {number:02} is used by {folders}"));
     }
     problems
 }
 
-/// A written lesson and its catalog row must agree.
-fn agree(lesson: &Lesson, planned: &Planned, place: &str, problems: &mut Vec<String>) {
-    let catalog = "crates/cargo-lesson/catalog.toml";
-    if !lesson.package.is_empty() && lesson.package != planned.package {
-        problems.push(format!(
-            "{place}: the catalog ({catalog}) calls lesson {} {:?}, this folder's package is {:?}",
-            planned.number, planned.package, lesson.package
-        ));
-    }
-    let have: BTreeSet<&String> = lesson.binaries.iter().collect();
-    let want: BTreeSet<&String> = planned.binaries.iter().collect();
-    if have != want {
-        problems.push(format!(
-            "{place}: the binaries are {}, the catalog ({catalog}) says {}",
-            list(lesson.binaries.iter()),
-            list(planned.binaries.iter())
-        ));
-    }
-    for (field, mine, theirs) in [
-        ("section", &lesson.meta.section, &planned.section),
-        ("summary", &lesson.meta.summary, &planned.summary),
-    ] {
-        if let Some(mine) = mine
-            && mine != theirs
-        {
-            problems.push(format!(
-                "{place}: the {field} differs from the catalog ({catalog}); make them agree:\n    lesson:  {mine}\n    catalog: {theirs}"
-            ));
-        }
-    }
-}
-
-fn list<'a>(names: impl Iterator<Item = &'a String>) -> String {
-    let names: Vec<String> = names.map(|n| format!("`{n}`")).collect();
-    if names.is_empty() {
-        "none".to_string()
-    } else {
-        names.join(", ")
-    }
-}
-
 /// The lesson table of the top-level README, markers included.
-pub fn readme_table(lessons: &[Lesson], catalog: &[Planned]) -> String {
-    let mut out = String::new();
-    out.push_str(TABLE_BEGIN);
-    out.push('\n');
+pub fn readme_table(lessons: &[Lesson]) -> String {
+    let mut out = format!("{}\n", LESSON_TABLE.begin);
     out.push_str("| # | lesson | programs | course section | what it teaches |\n");
     out.push_str("|---|---|---|---|---|\n");
+    let cell = |text: &Option<String>| text.as_deref().unwrap_or("").replace('|', "\\|");
     for lesson in lessons {
         let Some(number) = lesson.folder_number else {
             continue;
         };
-        let planned = catalog.iter().find(|p| p.number == number);
-        // The catalog's order of the binaries where it knows them (server first).
-        let mut bins: Vec<&String> = planned
-            .map(|p| {
-                p.binaries
-                    .iter()
-                    .filter(|b| lesson.binaries.contains(b))
-                    .collect()
-            })
-            .unwrap_or_default();
-        for b in &lesson.binaries {
-            if !bins.contains(&b) {
-                bins.push(b);
-            }
-        }
-        let cell = |text: &str| text.replace('|', "\\|");
+        let bins: Vec<String> = lesson.binaries.iter().map(|b| format!("`{b}`")).collect();
         out.push_str(&format!(
             "| {number:02} | [{}](lessons/{}) | {} | {} | {} |\n",
             lesson.package,
             lesson.folder,
-            list(bins.into_iter()),
-            cell(lesson.meta.section.as_deref().unwrap_or("")),
-            cell(lesson.meta.summary.as_deref().unwrap_or("")),
+            bins.join(", "),
+            cell(&lesson.meta.section),
+            cell(&lesson.meta.summary),
         ));
     }
-    out.push_str(TABLE_END);
-    out.push('\n');
-    out
+    out + LESSON_TABLE.end + "\n"
 }
 
 /// A generated block of the top-level README: its marker lines, and what to say about it.
@@ -207,18 +108,18 @@ pub struct Block {
 
 /// The lesson table, generated by [`readme_table`].
 pub const LESSON_TABLE: Block = Block {
-    begin: TABLE_BEGIN,
-    end: TABLE_END,
+    begin: "<!-- lessons:begin -->",
+    end: "<!-- lessons:end -->",
     name: "lesson table",
     source: "the lessons' metadata",
     command: "cargo lesson readme-table",
 };
 
-/// The README's current block (markers included), if it has one.
-pub fn current_block(readme: &str, block: &Block) -> Option<String> {
+/// Where the README's block is (markers included), if it has one.
+fn find_block(readme: &str, block: &Block) -> Option<std::ops::Range<usize>> {
     let start = readme.find(block.begin)?;
     let end = readme[start..].find(block.end)? + start + block.end.len();
-    Some(format!("{}\n", &readme[start..end]))
+    Some(start..end)
 }
 
 /// Compare the README's block with what was generated (`table`): a problem line, or none.
@@ -235,42 +136,38 @@ pub fn block_problem(readme_path: &Path, block: &Block, table: &str) -> Option<S
         source,
         command,
     } = block;
-    match current_block(&text, block) {
-        None => Some(format!(
+    let Some(range) = find_block(&text, block) else {
+        return Some(format!(
             "{shown}: no {name} between `{begin}` and `{end}`; `{command}` prints it, `{command} --write` puts it there"
-        )),
-        Some(current) => {
-            let normal = |t: &str| t.lines().map(str::trim_end).collect::<Vec<_>>().join("\n");
-            if normal(&current) == normal(table) {
-                None
-            } else {
-                let diff = similar::TextDiff::from_lines(&current, table)
-                    .unified_diff()
-                    .header("README.md", &format!("from {source}"))
-                    .to_string();
-                Some(format!(
-                    "{shown}: the {name} does not match {source} (`{command} --write` fixes it):\n{diff}"
-                ))
-            }
-        }
+        ));
+    };
+    let current = format!("{}\n", &text[range]);
+    let normal = |t: &str| t.lines().map(str::trim_end).collect::<Vec<_>>().join("\n");
+    if normal(&current) == normal(table) {
+        return None;
     }
+    let diff = similar::TextDiff::from_lines(&current, table)
+        .unified_diff()
+        .header("README.md", &format!("from {source}"))
+        .to_string();
+    Some(format!(
+        "{shown}: the {name} does not match {source} (`{command} --write` fixes it):\n{diff}"
+    ))
 }
 
 /// Put `table` into the README in place of the current block.
 pub fn write_block(readme_path: &Path, block: &Block, table: &str) -> Result<(), String> {
     let shown = readme_path.display();
     let text = fs::read_to_string(readme_path).map_err(|e| format!("{shown}: cannot read: {e}"))?;
-    let Some(current) = current_block(&text, block) else {
+    let Some(range) = find_block(&text, block) else {
         return Err(format!(
             "{shown}: no `{}` ... `{}` block; put those two lines where the {} belongs, then run this again",
             block.begin, block.end, block.name
         ));
     };
-    let start = text.find(block.begin).unwrap_or(0);
-    let mut updated = String::new();
-    updated.push_str(&text[..start]);
-    updated.push_str(table);
-    let after = start + current.len() - 1;
-    updated.push_str(text[after..].strip_prefix('\n').unwrap_or(&text[after..]));
+    // `table` ends with a newline; so does the end marker's line it replaces.
+    let after = &text[range.end..];
+    let updated =
+        text[..range.start].to_string() + table + after.strip_prefix('\n').unwrap_or(after);
     fs::write(readme_path, updated).map_err(|e| format!("{shown}: cannot write: {e}"))
 }

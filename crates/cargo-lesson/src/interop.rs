@@ -24,159 +24,109 @@ pub const TABLE: Block = Block {
     command: "cargo lesson interop-table",
 };
 
-/// One way of running a lesson against the course's Python: the Rust program's role and
-/// the Python program's (`server`, `client`, `peer`, ...).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Direction {
-    rank: u8,
-    pub rust: String,
-    pub python: String,
-}
-
-impl Direction {
-    fn new(rust: &str, python: &str) -> Direction {
-        // Servers first, then clients, then the rest: the order a student meets them.
-        let rank = match rust {
-            "server" => 0,
-            "client" => 1,
-            "peer" => 2,
-            _ => 3,
-        };
-        Direction {
-            rank,
-            rust: rust.to_string(),
-            python: python.to_string(),
-        }
-    }
-}
-
-/// The direction a test's name claims: `rust_ROLE_python_ROLE_...` or
-/// `python_ROLE_rust_ROLE_...`, with a role of lowercase letters; `None` for other names.
-pub fn direction(test_name: &str) -> Option<Direction> {
+/// The direction a test's name claims, as (the Rust program's role, the Python one's):
+/// `rust_ROLE_python_ROLE_...` or `python_ROLE_rust_ROLE_...`, each role lowercase letters.
+fn direction(test_name: &str) -> Option<(String, String)> {
     let words: Vec<&str> = test_name.split('_').collect();
-    let [first, first_role, second, second_role, ..] = words[..] else {
+    let [first, a, second, b, ..] = words[..] else {
         return None;
     };
+    let (rust, python) = match (first, second) {
+        ("rust", "python") => (a, b),
+        ("python", "rust") => (b, a),
+        _ => return None,
+    };
     let role = |r: &str| !r.is_empty() && r.bytes().all(|b| b.is_ascii_lowercase());
-    if !role(first_role) || !role(second_role) {
-        return None;
-    }
-    match (first, second) {
-        ("rust", "python") => Some(Direction::new(first_role, second_role)),
-        ("python", "rust") => Some(Direction::new(second_role, first_role)),
-        _ => None,
-    }
+    (role(a) && role(b)).then(|| (rust.to_string(), python.to_string()))
 }
 
 /// The names of the test functions in a Rust source file: each `fn` that a `#[test]`
 /// attribute comes before (doc comments and other attributes may stand between), unless
 /// one of its attributes is `#[ignore]`: an ignored test proves nothing.
-pub fn test_names(source: &str) -> Vec<String> {
+fn test_names(source: &str) -> Vec<String> {
     let mut names = Vec::new();
     let mut attributes: Vec<&str> = Vec::new();
     for line in source.lines().map(str::trim) {
+        let signature = line.strip_prefix("pub ").unwrap_or(line);
         if line.starts_with("#[") {
             attributes.push(line);
-            continue;
-        }
-        if line.is_empty() || line.starts_with("//") {
-            continue;
-        }
-        let signature = line.strip_prefix("pub ").unwrap_or(line);
-        if let Some(rest) = signature.strip_prefix("fn ") {
-            let is_test = attributes.contains(&"#[test]");
-            let ignored = attributes.iter().any(|a| a.starts_with("#[ignore"));
-            let name: String = rest
-                .trim_start()
-                .chars()
+        } else if let Some(rest) = signature.strip_prefix("fn ") {
+            let name: String = (rest.trim_start().chars())
                 .take_while(|c| c.is_alphanumeric() || *c == '_')
                 .collect();
-            if is_test && !ignored && !name.is_empty() {
+            let ignored = attributes.iter().any(|a| a.starts_with("#[ignore"));
+            if attributes.contains(&"#[test]") && !ignored && !name.is_empty() {
                 names.push(name);
             }
+            attributes.clear();
+        } else if !line.is_empty() && !line.starts_with("//") {
+            attributes.clear();
         }
-        attributes.clear();
     }
     names
 }
 
-/// How many tests prove each direction, from a lesson's tests/python.rs (`None`: the
-/// lesson has no such file).
-fn proven(lesson: &Lesson) -> Option<BTreeMap<Direction, usize>> {
-    let source = fs::read_to_string(lesson.dir.join("tests/python.rs")).ok()?;
-    let mut count = BTreeMap::new();
-    for name in test_names(&source) {
-        if let Some(direction) = direction(&name) {
-            *count.entry(direction).or_insert(0) += 1;
-        }
-    }
-    Some(count)
-}
-
-/// The interop table, markers included: one row per written lesson.
+/// The interop table, markers included: one row per lesson. Servers first, then clients,
+/// then peers: the order a student meets them.
 pub fn table(lessons: &[Lesson]) -> String {
-    let mut out = String::new();
-    out.push_str(TABLE.begin);
-    out.push('\n');
+    let mut out = format!("{}\n", TABLE.begin);
     out.push_str("| # | lesson | run against the course's Python (tests in `tests/python.rs`) |\n");
     out.push_str("|---|---|---|\n");
+    let rank = |role: &str| ["server", "client", "peer"].iter().position(|r| *r == role);
     for lesson in lessons {
         let Some(number) = lesson.folder_number else {
             continue;
         };
-        let proven = proven(lesson);
-        let link = match proven {
-            Some(_) => format!("lessons/{}/tests/python.rs", lesson.folder),
-            None => format!("lessons/{}", lesson.folder),
+        let Ok(source) = fs::read_to_string(lesson.dir.join("tests/python.rs")) else {
+            out.push_str(&format!(
+                "| {number:02} | [{}](lessons/{}) | not yet: no `tests/python.rs` |\n",
+                lesson.package, lesson.folder
+            ));
+            continue;
         };
-        let cell = match proven {
-            None => "not yet: no `tests/python.rs`".to_string(),
-            Some(count) if count.is_empty() => {
-                "not yet: no test in `tests/python.rs` is named for a direction".to_string()
-            }
-            Some(count) => count
-                .iter()
-                .map(|(d, n)| {
-                    let tests = if *n == 1 { "test" } else { "tests" };
-                    format!("Rust {} ↔ Python {} ({n} {tests})", d.rust, d.python)
-                })
-                .collect::<Vec<_>>()
-                .join(" · "),
-        };
+        let mut count: BTreeMap<(usize, String, String), usize> = BTreeMap::new();
+        for (rust, python) in test_names(&source).iter().filter_map(|n| direction(n)) {
+            let key = (rank(&rust).unwrap_or(3), rust, python);
+            *count.entry(key).or_default() += 1;
+        }
+        let cells: Vec<String> = (count.iter())
+            .map(|((_, rust, python), n)| {
+                let tests = if *n == 1 { "test" } else { "tests" };
+                format!("Rust {rust} ↔ Python {python} ({n} {tests})")
+            })
+            .collect();
+        let mut cell = cells.join(" · ");
+        if cell.is_empty() {
+            cell = "not yet: no test in `tests/python.rs` is named for a direction".to_string();
+        }
         out.push_str(&format!(
-            "| {number:02} | [{}]({link}) | {cell} |\n",
-            lesson.package
+            "| {number:02} | [{}](lessons/{}/tests/python.rs) | {cell} |\n",
+            lesson.package, lesson.folder
         ));
     }
-    out.push_str(TABLE.end);
-    out.push('\n');
-    out
+    out + TABLE.end + "\n"
 }
 
 /// Tests named for a direction outside tests/python.rs: the table would not see them.
 pub fn problems(lessons: &[Lesson]) -> Vec<String> {
     let mut problems = Vec::new();
     for lesson in lessons {
-        let Ok(entries) = fs::read_dir(lesson.dir.join("tests")) else {
-            continue;
-        };
-        let mut files: Vec<String> = entries
-            .filter_map(Result::ok)
-            .map(|e| e.file_name().to_string_lossy().into_owned())
+        let tests = lesson.dir.join("tests");
+        let mut files: Vec<String> = (fs::read_dir(&tests).into_iter().flatten())
+            .filter_map(|e| Some(e.ok()?.file_name().to_string_lossy().into_owned()))
             .filter(|f| f.ends_with(".rs") && f != "python.rs")
             .collect();
         files.sort();
         for file in files {
-            let Ok(source) = fs::read_to_string(lesson.dir.join("tests").join(&file)) else {
-                continue;
-            };
-            for name in test_names(&source) {
-                if direction(&name).is_some() {
-                    problems.push(format!(
-                        "lessons/{}/tests/{file}: test {name} runs Rust against Python; it belongs in tests/python.rs, where the interop table looks",
-                        lesson.folder
-                    ));
-                }
+            let source = fs::read_to_string(tests.join(&file)).unwrap_or_default();
+            for name in test_names(&source)
+                .iter()
+                .filter(|n| direction(n).is_some())
+            {
+                problems.push(format!(
+                    "lessons/{}/tests/{file}: test {name} runs Rust against Python; it belongs in tests/python.rs, where the interop table looks",
+                    lesson.folder
+                ));
             }
         }
     }
@@ -189,13 +139,13 @@ mod tests {
 
     #[test]
     fn names_say_the_direction_whichever_language_comes_first() {
-        let d = |rust: &str, python: &str| Some(Direction::new(rust, python));
+        let d = |rust: &str, python: &str| Some((rust.to_string(), python.to_string()));
         assert_eq!(
-            direction("rust_server_python_client_course"),
+            direction("rust_server_python_client_a"),
             d("server", "client")
         );
         assert_eq!(
-            direction("python_server_rust_client_course"),
+            direction("python_server_rust_client_a"),
             d("client", "server")
         );
         assert_eq!(
@@ -241,13 +191,11 @@ fn python_server_rust_client_ignored_too() {}
 #[test]
     fn   indented_is_fine() {}
 "#;
-        assert_eq!(
-            test_names(source),
-            [
-                "rust_server_python_client_a",
-                "python_server_rust_client_b",
-                "indented_is_fine"
-            ]
-        );
+        let want = [
+            "rust_server_python_client_a",
+            "python_server_rust_client_b",
+            "indented_is_fine",
+        ];
+        assert_eq!(test_names(source), want);
     }
 }

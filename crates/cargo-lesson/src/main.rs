@@ -1,12 +1,12 @@
 //! lesson: run a whole lesson in one terminal, and the tools an instructor reaches for.
 //!
-//!   cargo lesson list                         the lessons in teaching order (and the planned ones)
+//!   cargo lesson list                         the lessons in teaching order
 //!   cargo lesson run NAME                     server(s) and client(s) together, labelled by side
 //!   cargo lesson run NAME --wire [--split N | --merge]
 //!                                             ... with a relay that shows the bytes on the wire
 //!   cargo lesson run NAME --record            ... and write the transcript into the lesson's README
 //!   cargo lesson diff A B [--stat]            what lesson B changes in lesson A's sources
-//!   cargo lesson check                        metadata complete, agrees with the catalog and README
+//!   cargo lesson check                        metadata complete and consistent, README tables current
 //!   cargo lesson readme-table [--write]       the top-level README's lesson table
 //!   cargo lesson interop-table [--write]      ... and its table of what is proven against Python
 //!   cargo lesson transcripts [NAME...]        every README transcript still matches a fresh run
@@ -55,8 +55,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use meta::{Lesson, Planned, Protocol};
-use names::Found;
+use meta::{Lesson, Protocol};
 use out::{Printer, Style};
 use relay::Mode;
 
@@ -100,8 +99,8 @@ enum Cmd {
         #[arg(long)]
         all: bool,
     },
-    /// Check every lesson's metadata against the catalog, and the README's lesson table
-    /// and interop table against the metadata and the tests.
+    /// Check every lesson's metadata (numbers, names, demos, transcripts), and the README's
+    /// lesson table and interop table against the metadata and the tests.
     Check {
         /// Skip the top-level README's tables.
         #[arg(long)]
@@ -210,7 +209,6 @@ fn main() -> ExitCode {
 struct World {
     root: PathBuf,
     lessons: Vec<Lesson>,
-    catalog: Vec<Planned>,
     style: Style,
 }
 
@@ -231,7 +229,6 @@ fn dispatch(cli: &Cli) -> Outcome {
     let world = World {
         root,
         lessons,
-        catalog: meta::catalog(),
         style: Style::detect(&cli.color),
     };
     match &cli.command {
@@ -248,7 +245,7 @@ fn dispatch(cli: &Cli) -> Outcome {
         }
         Cmd::Check { no_readme } => check_command(&world, *no_readme),
         Cmd::ReadmeTable { write } => {
-            let table = check::readme_table(&world.lessons, &world.catalog);
+            let table = check::readme_table(&world.lessons);
             if *write {
                 let path = world.root.join("README.md");
                 check::write_block(&path, &check::LESSON_TABLE, &table).map_err(|e| Fail(1, e))?;
@@ -292,75 +289,30 @@ fn workspace_root() -> PathBuf {
     }
 }
 
-/// A written lesson by name, or the exit-2 error a person needs.
+/// A lesson by name, or the exit-2 error a person needs.
 fn written<'a>(world: &'a World, name: &str) -> Result<&'a Lesson, Fail> {
-    match names::find(name, &world.lessons, &world.catalog) {
-        Found::Written(lesson) => Ok(lesson),
-        Found::Planned(p) => Err(Fail(
+    names::find(name, &world.lessons).ok_or_else(|| {
+        let close = names::close_names(name, &world.lessons);
+        let hint = if close.is_empty() {
+            String::new()
+        } else {
+            format!("; did you mean {}?", close.join(", "))
+        };
+        Fail(
             2,
-            format!(
-                "lesson {:02} {} is planned but not written yet (lessons/{:02}-{} does not exist); `cargo lesson list` shows what there is",
-                p.number, p.package, p.number, p.package
-            ),
-        )),
-        Found::Unknown { close } => {
-            let hint = if close.is_empty() {
-                String::new()
-            } else {
-                format!("; did you mean {}?", close.join(", "))
-            };
-            Err(Fail(
-                2,
-                format!("no lesson named {name:?}{hint} (`cargo lesson list` shows them all)"),
-            ))
-        }
-    }
+            format!("no lesson named {name:?}{hint} (`cargo lesson list` shows them all)"),
+        )
+    })
 }
 
 fn list(world: &World) {
     let style = world.style;
-    let mut rows: Vec<(u32, String, Vec<String>, String, String, bool)> = Vec::new();
-    for p in &world.catalog {
-        let lesson = world
-            .lessons
-            .iter()
-            .find(|l| l.folder_number == Some(p.number));
-        match lesson {
-            Some(l) => rows.push((
-                p.number,
-                l.package.clone(),
-                l.binaries.clone(),
-                l.meta.section.clone().unwrap_or_else(|| p.section.clone()),
-                l.meta.summary.clone().unwrap_or_else(|| p.summary.clone()),
-                true,
-            )),
-            None => rows.push((
-                p.number,
-                p.package.clone(),
-                p.binaries.clone(),
-                p.section.clone(),
-                p.summary.clone(),
-                false,
-            )),
-        }
-    }
-    // Lesson folders the catalog doesn't know still show (check complains about them).
-    for l in &world.lessons {
-        let number = l.folder_number.unwrap_or(0);
-        if !world.catalog.iter().any(|p| p.number == number) {
-            rows.push((
-                number,
-                l.package.clone(),
-                l.binaries.clone(),
-                l.meta.section.clone().unwrap_or_default(),
-                l.meta.summary.clone().unwrap_or_default(),
-                true,
-            ));
-        }
-    }
-    rows.sort_by_key(|r| r.0);
-    let name_width = rows.iter().map(|r| r.1.len() + 10).max().unwrap_or(0);
-    let written = rows.iter().filter(|r| r.5).count();
+    let width = world
+        .lessons
+        .iter()
+        .map(|l| l.package.len())
+        .max()
+        .unwrap_or(0);
     say!(
         "{}",
         style.paint(
@@ -368,27 +320,15 @@ fn list(world: &World) {
             "The lessons, in the course's order (run one: cargo lesson run NAME)"
         )
     );
-    for (number, package, bins, section, summary, is_written) in &rows {
-        let name = if *is_written {
-            package.clone()
-        } else {
-            format!("{package} (planned)")
-        };
-        let first = format!(
-            "{number:02}  {}  {}",
-            out::pad(&name, name_width),
-            bins.join(", ")
-        );
-        let second = format!("    {section} — {summary}");
-        if *is_written {
-            say!("{}", style.paint(out::BOLD, &first));
-            say!("{second}");
-        } else {
-            say!("{}", style.paint(out::DIM, &first));
-            say!("{}", style.paint(out::DIM, &second));
-        }
+    for l in &world.lessons {
+        let number = l.folder_number.unwrap_or(0);
+        let name = out::pad(&l.package, width);
+        let first = format!("{number:02}  {name}  {}", l.binaries.join(", "));
+        say!("{}", style.paint(out::BOLD, &first));
+        let text = |t: &Option<String>| t.clone().unwrap_or_default();
+        say!("    {} — {}", text(&l.meta.section), text(&l.meta.summary));
     }
-    say!("{} written, {} planned", written, rows.len() - written);
+    say!("{} lessons", world.lessons.len());
 }
 
 /// Where the programs are, and whether to build them.
@@ -562,10 +502,10 @@ fn run_command(cli: &Cli, world: &World, args: &RunArgs) -> Outcome {
 }
 
 fn check_command(world: &World, no_readme: bool) -> Outcome {
-    let mut problems = check::problems(&world.lessons, &world.catalog);
+    let mut problems = check::problems(&world.lessons);
     problems.extend(interop::problems(&world.lessons));
     if !no_readme {
-        let table = check::readme_table(&world.lessons, &world.catalog);
+        let table = check::readme_table(&world.lessons);
         let readme = world.root.join("README.md");
         problems.extend(check::block_problem(&readme, &check::LESSON_TABLE, &table));
         let interop = interop::table(&world.lessons);
@@ -573,12 +513,12 @@ fn check_command(world: &World, no_readme: bool) -> Outcome {
     }
     if problems.is_empty() {
         say!(
-            "check: {} lessons ok (metadata complete, agrees with the catalog{})",
+            "check: {} lessons ok (metadata complete and consistent{})",
             world.lessons.len(),
             if no_readme {
                 ""
             } else {
-                " and the README's tables"
+                "; the README's tables match"
             }
         );
         return Ok(0);

@@ -91,11 +91,29 @@ struct Child {
     interrupted: bool,
     killed: bool,
     first_stdout: Option<String>,
+    /// Lines of its `stdin` not typed yet, each with the moment it is due (`pause_ms`).
+    typing: Vec<(Instant, String)>,
+    /// Close its stdin once `typing` is done (`close_stdin`).
+    close_after_typing: bool,
 }
 
 impl Child {
     fn name(&self) -> String {
         format!("{} ({})", self.label, self.bin)
+    }
+
+    /// Type the lines that are due; when all are typed, close stdin if the demo says so.
+    fn type_due(&mut self) {
+        let now = Instant::now();
+        while self.typing.first().is_some_and(|(due, _)| *due <= now) {
+            let (_, line) = self.typing.remove(0);
+            // A program that already ended can't be typed into; its exit is reported.
+            let _ = self.running.write_stdin(line);
+        }
+        if self.typing.is_empty() && self.close_after_typing {
+            self.running.close_stdin();
+            self.close_after_typing = false;
+        }
     }
 }
 
@@ -369,9 +387,22 @@ impl Run<'_> {
                 netkit::cause(&e)
             ))
         })?;
+        // The input as a line of shell would type it: `printf '...' |`, and with
+        // `pause_ms` each line on its own: `(printf 'a\n'; sleep 1; printf 'b\n') |`.
+        let pause = Duration::from_millis(spec.pause_ms);
+        let lines: Vec<&str> = match &stdin {
+            Some(text) if !pause.is_zero() => text.split_inclusive('\n').collect(),
+            Some(text) => vec![text],
+            None => Vec::new(),
+        };
         let mut shown = String::from("$ ");
-        if let Some(text) = &stdin {
-            shown.push_str(&printf_text(text));
+        if !lines.is_empty() {
+            let sleep = format!("; sleep {}; ", pause.as_secs_f64());
+            let typed: Vec<String> = lines.iter().map(|line| printf_text(line)).collect();
+            match typed.len() {
+                1 => shown.push_str(&typed[0]),
+                _ => shown.push_str(&format!("({})", typed.join(&sleep))),
+            }
             shown.push_str(" | ");
         }
         shown.push_str(&spec.bin);
@@ -404,15 +435,15 @@ impl Run<'_> {
             interrupted: false,
             killed: false,
             first_stdout: None,
+            // Line k of stdin is due `pause_ms` × k after the start (all at once without
+            // it); tick() types the later ones. Without `stdin` nobody types: stdin stays
+            // open, as a terminal's would.
+            typing: (lines.iter().zip(0u32..))
+                .map(|(line, k)| (started + pause * k, line.to_string()))
+                .collect(),
+            close_after_typing: stdin.is_some() && spec.close_stdin,
         };
-        // Without `stdin` nobody types: stdin stays open, as a terminal's would.
-        if let Some(text) = stdin {
-            // A program that already ended can't be typed into; its exit is reported.
-            let _ = child.running.write_stdin(text);
-            if spec.close_stdin {
-                child.running.close_stdin();
-            }
-        }
+        child.type_due();
         self.children.push(child);
         Ok(self.children.len() - 1)
     }
@@ -512,6 +543,9 @@ impl Run<'_> {
     /// Print what arrived, notice programs that ended, and react to Ctrl-C.
     fn tick(&mut self) -> Result<(), Abort> {
         self.pump();
+        for child in self.children.iter_mut().filter(|c| c.status.is_none()) {
+            child.type_due();
+        }
         let mut ended = Vec::new();
         for (i, child) in self.children.iter_mut().enumerate() {
             if child.status.is_some() {

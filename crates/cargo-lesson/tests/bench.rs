@@ -336,6 +336,8 @@ fn names_pick_benchmarks_and_unknown_ones_are_usage_errors() {
     b.script("struct-framing", TWO_ROWS);
     b.script("threaded-server", MISSING);
     b.f.lesson("01-tcp-client-v1", "tcp-client-v1", "");
+    b.f.lesson("10-struct-framing", "struct-framing", "");
+    b.f.lesson("12-threaded-server", "threaded-server", "");
 
     // A lesson's number picks its benchmark (lesson 10 is struct-framing).
     let out = b.run(&["10", "--rounds", "1", "--warmup", "0"], false);

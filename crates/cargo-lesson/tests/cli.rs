@@ -22,7 +22,7 @@ fn lessons_dir() -> &'static Path {
 }
 
 #[test]
-fn list_shows_the_whole_catalog_in_order_and_marks_what_is_planned() {
+fn list_shows_every_lesson_in_order() {
     let out = workspace(&["list"]);
     assert_eq!(out.status.code(), Some(0));
     let stdout = text(&out.stdout);
@@ -32,27 +32,28 @@ fn list_shows_the_whole_catalog_in_order_and_marks_what_is_planned() {
             l.len() > 4 && l.as_bytes()[..2].iter().all(u8::is_ascii_digit) && &l[2..4] == "  "
         })
         .collect();
-    let numbers: Vec<String> = rows.iter().map(|r| r[..2].to_string()).collect();
-    let want: Vec<String> = (1..=21).map(|n| format!("{n:02}")).collect();
-    assert_eq!(numbers, want, "{stdout}");
-    assert!(rows[0].starts_with("01  tcp-client-v1  "), "{}", rows[0]);
-    assert!(rows[0].ends_with("  tcp-client-v1"), "{}", rows[0]);
-    assert!(stdout.contains(
-        "    网络编程(2) 2.2 TCP客户端 · 原始版本 — socket → connect → send → close; prompts for ip, port, message"
-    ));
-    // Whatever is written so far shows as written, the rest as planned.
-    let folders: Vec<String> = fs::read_dir(lessons_dir())
+    // One row per folder of lessons/, in the folders' (the numbers') order.
+    let mut folders: Vec<String> = fs::read_dir(lessons_dir())
         .expect("lessons/")
         .filter_map(Result::ok)
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
-    for row in &rows {
-        let number = &row[..2];
-        let written = folders.iter().any(|f| f.starts_with(&format!("{number}-")));
-        assert_eq!(!row.contains("(planned)"), written, "{row}");
-    }
-    let planned = rows.iter().filter(|r| r.contains("(planned)")).count();
-    assert!(stdout.ends_with(&format!("{} written, {planned} planned\n", 21 - planned)));
+    folders.sort();
+    let numbers: Vec<&str> = rows.iter().map(|r| &r[..2]).collect();
+    let want: Vec<&str> = folders.iter().map(|f| &f[..2]).collect();
+    assert_eq!(numbers, want, "{stdout}");
+    assert_eq!(rows.len(), 21, "{stdout}");
+    assert!(rows[0].starts_with("01  tcp-client-v1  "), "{}", rows[0]);
+    assert!(rows[0].ends_with("  tcp-client-v1"), "{}", rows[0]);
+    assert!(
+        rows[5].ends_with("  tcp-chat-server, tcp-chat-client"),
+        "{}",
+        rows[5]
+    );
+    assert!(stdout.contains(
+        "    网络编程(2) 2.2 TCP客户端 · 原始版本 — socket → connect → send → close; prompts for ip, port, message"
+    ));
+    assert!(stdout.ends_with("\n21 lessons\n"), "{stdout}");
 }
 
 #[test]
@@ -70,20 +71,18 @@ fn an_unknown_lesson_is_a_usage_error_that_names_close_ones() {
     );
     assert!(out.stdout.is_empty());
 
+    // A fragment of a name finds the lessons that contain it.
+    let out = workspace(&["run", "sticky"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("no lesson named \"sticky\"; did you mean sticky-packet?"),
+        "{}",
+        text(&out.stderr)
+    );
+
     let out = workspace(&["diff", "tcp-client-v1", "nonsense-lesson-name"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("no lesson named \"nonsense-lesson-name\""));
-}
-
-#[test]
-fn a_planned_lesson_says_it_is_not_written_yet() {
-    let f = Fixture::new("planned");
-    let out = f.run(&["run", "tftp-client-v1"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert_eq!(
-        text(&out.stderr),
-        "lesson: lesson 17 tftp-client-v1 is planned but not written yet (lessons/17-tftp-client-v1 does not exist); `cargo lesson list` shows what there is\n"
-    );
 }
 
 #[test]
@@ -96,34 +95,36 @@ fn bad_options_are_usage_errors() {
     assert_eq!(out.status.code(), Some(2));
 }
 
-/// The catalog (crates/cargo-lesson/catalog.toml) and every written lesson's metadata
-/// agree: numbers, package names, binaries, course sections, summaries, demos.
+/// Every lesson's metadata is complete and consistent: numbers, package names, demos,
+/// transcripts.
 #[test]
-fn the_catalog_and_the_lessons_metadata_agree() {
+fn the_lessons_metadata_is_complete_and_consistent() {
     let out = workspace(&["check", "--no-readme"]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
-    assert!(
-        stdout.starts_with("check: ") && stdout.contains(" lessons ok"),
-        "{stdout}"
+    assert_eq!(
+        stdout,
+        "check: 21 lessons ok (metadata complete and consistent)\n"
     );
 }
 
 #[test]
 fn check_lists_every_problem_with_its_place() {
     let f = Fixture::new("check");
-    // Lesson 01 as the catalog has it, but with problems in its metadata.
+    // Lesson 01 with problems in its metadata: a number that is not the folder's, no
+    // summary, placeholders that have no value, a program that is both a bin and an
+    // installed one, one that is neither; a transcript of another lesson.
     let dir = f.lesson(
         "01-tcp-client-v1",
         "tcp-client-v1",
         r#"[package.metadata.lesson]
 number = 2
 title = "x"
-section = "网络编程(2) 2.2 TCP客户端 · 原始版本"
+section = "s"
 
 [package.metadata.lesson.demo]
-servers = [{ bin = "tcp-server-v1", args = ["{port}"] }]
-clients = [{ bin = "tcp-client-v1", stdn = "x" }]
+servers = [{ bin = "tcp-server-v1", args = ["{port}"] }, { bin = "s", program = "python3" }]
+clients = [{ args = ["{port2}", "{hots}"] }]
 "#,
     );
     fs::write(
@@ -133,54 +134,67 @@ clients = [{ bin = "tcp-client-v1", stdn = "x" }]
     .expect("README");
     // A folder whose package doesn't match, with no metadata.
     f.lesson("02-tcp-server-v1", "tcp-server", "");
+    // A misspelt key, and a demo that runs a program no lesson builds; its number is
+    // taken by another folder too.
+    f.lesson(
+        "03-tcp-client-v2",
+        "tcp-client-v2",
+        "[package.metadata.lesson]\nnumber = 3\ntitle = \"t\"\nsection = \"s\"\nsummary = \"u\"\nsumary = \"u\"\n",
+    );
+    f.lesson(
+        "03-tcp-client-v3",
+        "tcp-client-v3",
+        "[package.metadata.lesson]\nnumber = 3\ntitle = \"t\"\nsection = \"s\"\nsummary = \"u\"\n\n[package.metadata.lesson.demo]\nclients = [{ bin = \"tcp-client-v9\" }]\n",
+    );
     fs::write(f.path("README.md"), "# fixture\n").expect("README");
     let out = f.run(&["check"]);
     assert_eq!(out.status.code(), Some(1));
     let stdout = text(&out.stdout);
     for want in [
-        "check: lessons/01-tcp-client-v1/Cargo.toml: summary is missing",
+        "check: lessons/01-tcp-client-v1/Cargo.toml: [package.metadata.lesson] has no summary\n",
         "check: lessons/01-tcp-client-v1/Cargo.toml: demo.servers[0]: unknown placeholder {port} (no server is started before this program;",
-        "check: lessons/01-tcp-client-v1/Cargo.toml: demo.clients[0]: unknown key \"stdn\" (did you mean \"stdin\"?)",
-        "check: lessons/01-tcp-client-v1: metadata number is 2, the folder says 1",
-        "check: lessons/01-tcp-client-v1/README.md: line 1: the transcript runs \"other\", not this lesson (tcp-client-v1)",
+        "check: lessons/01-tcp-client-v1/Cargo.toml: demo.servers[1]: give bin (a program of the workspace) or program (one installed on PATH), not both\n",
+        "check: lessons/01-tcp-client-v1/Cargo.toml: demo.clients[0]: bin is missing (a program of the workspace; or program = \"NAME\" for one installed on PATH)\n",
+        "check: lessons/01-tcp-client-v1/Cargo.toml: demo.clients[0]: unknown placeholder {hots} (2 server(s) are started before this program;",
+        "check: lessons/01-tcp-client-v1: metadata number is 2, the folder says 1\n",
+        "check: lessons/01-tcp-client-v1/README.md: line 1: the transcript runs \"other\", not this lesson (tcp-client-v1)\n",
         "check: lessons/01-tcp-client-v1/README.md: line 1: the transcript is not recorded yet",
         "check: lessons/02-tcp-server-v1/Cargo.toml: no [package.metadata.lesson]",
-        "check: lessons/02-tcp-server-v1: the package is named \"tcp-server\"; it should be the folder name without its number, \"tcp-server-v1\"",
-        "check: lessons/02-tcp-server-v1: the catalog (crates/cargo-lesson/catalog.toml) calls lesson 2 \"tcp-server-v1\", this folder's package is \"tcp-server\"",
+        "check: lessons/02-tcp-server-v1: the package is named \"tcp-server\"; it should be the folder name without its number, \"tcp-server-v1\"\n",
+        "check: lessons/03-tcp-client-v2/Cargo.toml: line 10: unknown field `sumary`, expected one of `number`, `title`, `section`, `summary`, `demo`\n",
+        "check: lessons/03-tcp-client-v3/Cargo.toml: the demo runs \"tcp-client-v9\", which no lesson builds\n",
+        "check: lessons: number 03 is used by 03-tcp-client-v2 and 03-tcp-client-v3\n",
         "README.md: no lesson table between `<!-- lessons:begin -->` and `<!-- lessons:end -->`",
     ] {
         assert!(stdout.contains(want), "missing {want:?} in\n{stdout}");
     }
+    assert!(!stdout.contains("{port2}"), "{stdout}");
     assert!(stdout.ends_with(" problem(s)\n"), "{stdout}");
 }
 
 #[test]
-fn check_compares_binaries_section_and_summary_with_the_catalog() {
-    let f = Fixture::new("agree");
+fn the_binaries_are_the_bin_entries_then_what_cargo_finds() {
+    let f = Fixture::new("bins");
     let dir = f.lesson(
         "09-sticky-packet",
         "sticky-packet",
-        r#"[package.metadata.lesson]
-number = 9
-title = "x"
-section = "黏包"
-summary = "TCP is a byte stream: two sends (`hello,` `world`) arrive as reads of `he` and `llo,world`"
-
-[package.metadata.lesson.demo]
-clients = [{ bin = "sticky-packet" }]
-"#,
+        "[[bin]]\nname = \"sticky-packet-server\"\npath = \"src/bin/server.rs\"\n\n",
     );
-    assert!(dir.join("src/main.rs").exists());
-    let out = f.run(&["check", "--no-readme"]);
+    fs::create_dir_all(dir.join("src/bin/tool")).expect("src/bin/tool");
+    for file in [
+        "src/bin/server.rs",
+        "src/bin/extra.rs",
+        "src/bin/tool/main.rs",
+        "src/bin/notes.txt",
+    ] {
+        fs::write(dir.join(file), "fn main() {}\n").expect(file);
+    }
+    let out = f.run(&["list"]);
     let stdout = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains(
-        "check: lessons/09-sticky-packet: the binaries are `sticky-packet`, the catalog (crates/cargo-lesson/catalog.toml) says `sticky-packet-server`, `sticky-packet-client`"
-    ), "{stdout}");
-    assert!(stdout.contains(
-        "check: lessons/09-sticky-packet: the section differs from the catalog (crates/cargo-lesson/catalog.toml); make them agree:\n    lesson:  黏包\n    catalog: 黏包现象 / 黏包成因\n"
-    ), "{stdout}");
-    assert!(!stdout.contains("the summary differs"), "{stdout}");
+    assert!(
+        stdout.contains("09  sticky-packet  sticky-packet-server, sticky-packet, extra, tool\n"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -356,9 +356,45 @@ fn a_broken_demo_is_refused_with_its_problems() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("unknown key \"stdn\" (did you mean \"stdin\"?)"),
+        stderr.contains(
+            "lessons/01-broken/Cargo.toml: line 12: unknown field `stdn`, expected one of `bin`,"
+        ),
         "{stderr}"
     );
+}
+
+#[test]
+fn pause_ms_types_each_line_after_the_first_that_much_later() {
+    let f = Fixture::new("pause");
+    // Each line read is printed as it comes; the end of input ends the client.
+    f.script(
+        "cli",
+        "while read line; do echo \"got $line\"; done; echo end",
+    );
+    f.demo(
+        "pause",
+        r#"clients = [{ bin = "cli", stdin = "a\nb\nc\n", pause_ms = 300 }]"#,
+    );
+    let out = f.run(&["run", "pause"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains(
+            "] [client 1] $ (printf 'a\\n'; sleep 0.3; printf 'b\\n'; sleep 0.3; printf 'c\\n') | cli\n"
+        ),
+        "{stdout}"
+    );
+    // The time of each line the client printed, from `[+1.234s] [client 1] got a`.
+    let at = |want: &str| -> f64 {
+        let line = stdout.lines().find(|l| l.ends_with(want)).expect(want);
+        line[2..line.find("s]").expect("a time")]
+            .parse()
+            .expect("seconds")
+    };
+    let (a, b, c, end) = (at("got a"), at("got b"), at("got c"), at("] end"));
+    assert!(b - a >= 0.29 && c - b >= 0.29, "{stdout}");
+    // stdin is closed after the last line, not before.
+    assert!(end >= c, "{stdout}");
 }
 
 #[test]
