@@ -4,6 +4,7 @@
 //!   cargo lesson run NAME                     server(s) and client(s) together, labelled by side
 //!   cargo lesson run NAME --wire [--split N | --merge]
 //!                                             ... with a relay that shows the bytes on the wire
+//!   cargo lesson run NAME --wire --pcap FILE  ... and writes them to FILE, a capture for Wireshark
 //!   cargo lesson run NAME --record            ... and write the transcript into the lesson's README
 //!   cargo lesson diff A B [--stat]            what lesson B changes in lesson A's sources
 //!   cargo lesson check                        metadata complete and consistent, README tables current
@@ -43,6 +44,7 @@ mod interop;
 mod meta;
 mod names;
 mod out;
+mod pcap;
 mod relay;
 mod run;
 mod transcript;
@@ -147,6 +149,9 @@ struct RunArgs {
     /// With the relay: hold writes that come close together and forward them as one (TCP).
     #[arg(long, conflicts_with = "split")]
     merge: bool,
+    /// With the relay: write what it saw to FILE, a capture Wireshark opens (implies --wire).
+    #[arg(long, value_name = "FILE")]
+    pcap: Option<PathBuf>,
     /// Write this run's transcript into the lesson's README (its transcript block).
     #[arg(long)]
     record: bool,
@@ -407,8 +412,9 @@ fn options(cli: &Cli, args: &RunArgs, protocol: Protocol) -> Result<run::Options
     }
     Ok(run::Options {
         bin_dir: bin_dir(cli),
-        wire: args.wire || mode != Mode::AsRead,
+        wire: args.wire || mode != Mode::AsRead || args.pcap.is_some(),
         mode,
+        pcap: None,
         verbose: args.verbose,
         banner_timeout: seconds(args.banner_timeout, "--banner-timeout")?,
         grace: seconds(args.grace, "--grace")?,
@@ -468,7 +474,7 @@ fn ready(cli: &Cli, demo: &meta::Demo) -> Result<(), Fail> {
 fn run_command(cli: &Cli, world: &World, args: &RunArgs) -> Outcome {
     let lesson = written(world, &args.name)?;
     let demo = demo_of(lesson)?;
-    let options = options(cli, args, demo.protocol)?;
+    let mut options = options(cli, args, demo.protocol)?;
     let readme = lesson.dir.join("README.md");
     let command = RunArgs {
         name: lesson.package.clone(),
@@ -485,7 +491,19 @@ fn run_command(cli: &Cli, world: &World, args: &RunArgs) -> Outcome {
     ready(cli, demo)?;
     run::catch_ctrl_c();
     let mut printer = Printer::new(world.style, false);
-    let code = run::run(lesson, demo, &options, &mut printer);
+    if let Some(path) = &args.pcap {
+        let pcap = pcap::Pcap::create(path, &lesson.package).map_err(|why| Fail(1, why))?;
+        options.pcap = Some(pcap);
+    }
+    let mut code = run::run(lesson, demo, &options, &mut printer);
+    match options.pcap.as_ref().map(pcap::Pcap::finish) {
+        Some(Ok(line)) => say!("{line}"),
+        Some(Err(why)) => {
+            eprintln!("lesson: {why}");
+            code = code.max(1);
+        }
+        None => {}
+    }
     if args.record {
         if code != 0 {
             eprintln!("lesson: not recorded: the run did not succeed");

@@ -73,6 +73,8 @@ pub struct Options {
     pub bin_dir: PathBuf,
     pub wire: bool,
     pub mode: Mode,
+    /// `--pcap FILE`: where the relays also write what they see.
+    pub pcap: Option<crate::pcap::Pcap>,
     pub verbose: bool,
     pub banner_timeout: Duration,
     pub grace: Duration,
@@ -241,8 +243,14 @@ impl Run<'_> {
                         self.opts.mode,
                         self.sink.clone(),
                         Arc::clone(&numbers),
+                        self.opts.pcap.clone(),
                     ),
-                    Protocol::Udp => relay::udp(banner, self.sink.clone(), Arc::clone(&numbers)),
+                    Protocol::Udp => relay::udp(
+                        banner,
+                        self.sink.clone(),
+                        Arc::clone(&numbers),
+                        self.opts.pcap.clone(),
+                    ),
                 };
                 let relay = relay.map_err(|e| {
                     Abort::Failed(format!(

@@ -14,7 +14,8 @@
 //!   server behind.
 //!
 //! - [`TcpTap`] and [`UdpTap`] sit between two programs and record every byte that
-//!   passes, so a test can assert on the wire as well as on what each side printed.
+//!   passes, so a test can assert on the wire as well as on what each side printed. They
+//!   record the events of [`relay`], the relay that `cargo lesson run --wire` prints.
 //! - [`python3`] and [`python_command`] find the course's Python for the interop tests
 //!   (a notice and a skip without it; a failure under `CI=true`).
 //! - [`refused_port`] holds a port where every connect is refused; [`port_in_use_line`]
@@ -37,6 +38,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
+pub mod relay;
 mod tap;
 pub use tap::{Datagrams, Relayed, TcpTap, Toward, UdpTap};
 

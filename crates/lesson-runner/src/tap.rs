@@ -1,37 +1,24 @@
-//! Taps: relays a test puts between two programs to record every byte that passes.
+//! Taps: the [relay](crate::relay) between two programs, recording every byte that passes.
 //!
-//! A lesson's client is pointed at the tap instead of the server; the tap connects to the
-//! server and forwards both ways, keeping a copy. The test then asserts on what went over
-//! the wire (`to_server`, `to_client`), not only on what each program printed about it.
-//!
-//! - [`TcpTap`]: one upstream connection per client connection. The end of a stream is
-//!   passed on as `shutdown(Write)`, so half-closes (a client's `shutdown`, a server's
-//!   close after its last reply) reach the other side as they would directly.
-//! - [`UdpTap`]: datagrams from the client side go to the server from the tap's own
-//!   socket ([`UdpTap::back_addr`]); datagrams arriving there go back to the client that
-//!   sent last. Each datagram is kept whole.
+//! A lesson's client is pointed at the tap instead of the server; the tap forwards both
+//! ways (as `cargo lesson run --wire` does: ends of stream and resets passed on, each UDP
+//! client with its own upstream socket, a server's new port given a relay port) and keeps
+//! a copy. The test then asserts on what went over the wire (`to_server`, `to_client`),
+//! not only on what each program printed about it.
 //!
 //! The programs see the tap's addresses, not each other's: a server prints the tap's
-//! upstream address as its client ([`Relayed::server_side`]), a client prints the tap's
-//! address as its server.
+//! upstream address as its client ([`Relayed::server_side`], [`UdpTap::back_addr`]), a
+//! client prints the tap's address as its server.
 
-use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::PATIENCE;
-
-/// Which way a piece went through a tap.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Toward {
-    /// From the client side to the server side.
-    Server,
-    /// From the server side back to the client side.
-    Client,
-}
+pub use crate::relay::Toward;
+use crate::relay::{self, Event, Mode, Relay, What};
 
 /// One connection through a [`TcpTap`], once it has ended both ways.
 #[derive(Clone, Debug)]
@@ -46,13 +33,13 @@ pub struct Relayed {
     pub to_client: Vec<u8>,
 }
 
-/// What the taps' threads share with the test.
+/// What the relay's threads share with the test.
 struct Log<T> {
     items: Mutex<T>,
     changed: Condvar,
 }
 
-impl<T> Log<T> {
+impl<T: Send + 'static> Log<T> {
     fn new(items: T) -> Arc<Log<T>> {
         Arc::new(Log {
             items: Mutex::new(items),
@@ -64,73 +51,88 @@ impl<T> Log<T> {
         self.items.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Change the log and wake whoever waits on it.
-    fn update(&self, change: impl FnOnce(&mut T)) {
-        change(&mut self.lock());
-        self.changed.notify_all();
+    /// A report for the relay that applies `change` to the log for every event, and wakes
+    /// whoever waits on it.
+    fn recorder(
+        self: &Arc<Self>,
+        change: impl Fn(&mut T, &Event) + Send + Sync + 'static,
+    ) -> relay::Report {
+        let log = Arc::clone(self);
+        Arc::new(move |event| {
+            change(&mut log.lock(), event);
+            log.changed.notify_all();
+        })
     }
 
-    /// Wait until `ready` says yes, at most `timeout`; a copy of what `ready` picked.
-    fn wait<R>(&self, timeout: Duration, ready: impl Fn(&T) -> Option<R>) -> Option<R> {
+    /// Wait until `ready` says yes, at most `timeout`: a copy of what `ready` picked, or
+    /// a timeout error that says what `so_far` says about the log.
+    fn wait<R>(
+        &self,
+        timeout: Duration,
+        ready: impl Fn(&T) -> Option<R>,
+        so_far: impl Fn(&T) -> String,
+    ) -> io::Result<R> {
         let deadline = Instant::now() + timeout;
         let mut items = self.lock();
         loop {
             if let Some(found) = ready(&items) {
-                return Some(found);
+                return Ok(found);
             }
-            let now = Instant::now();
-            if now >= deadline {
-                return None;
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                let why = format!("{} (waited {timeout:?})", so_far(&items));
+                return Err(io::Error::new(io::ErrorKind::TimedOut, why));
             }
-            items = self
-                .changed
-                .wait_timeout(items, deadline - now)
+            items = (self.changed.wait_timeout(items, left))
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
     }
 }
 
-/// A connection in progress: its record and how many directions are still open.
-struct Entry {
-    relayed: Relayed,
-    open: u8,
-}
+/// A connection in progress: its number, its record, and whether it has closed.
+type Entry = (usize, Relayed, bool);
 
 /// A TCP relay that records both directions of every connection. Stops accepting when
 /// dropped (connections in progress finish on their own).
 pub struct TcpTap {
-    addr: SocketAddr,
+    relay: Relay,
     log: Arc<Log<Vec<Entry>>>,
-    stop: Arc<AtomicBool>,
 }
 
 impl TcpTap {
     /// Listen on a free port of 127.0.0.1 and relay every connection to `upstream`.
     pub fn start(upstream: SocketAddr) -> io::Result<TcpTap> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
-        let addr = listener.local_addr()?;
         let log = Log::new(Vec::new());
-        let stop = Arc::new(AtomicBool::new(false));
-        let (for_thread, stop_thread) = (Arc::clone(&log), Arc::clone(&stop));
-        thread::spawn(move || {
-            for accepted in listener.incoming() {
-                if stop_thread.load(Ordering::SeqCst) {
-                    return;
-                }
-                if let Ok(client) = accepted {
-                    // A connection the tap cannot relay is dropped: the client sees the
-                    // end of the stream, and the test sees no record for it.
-                    let _ = relay(client, upstream, &for_thread);
-                }
+        let record = log.recorder(|entries: &mut Vec<Entry>, event| {
+            if let What::Connected { via } = event.what {
+                let relayed = Relayed {
+                    client: event.client,
+                    server_side: via,
+                    to_server: Vec::new(),
+                    to_client: Vec::new(),
+                };
+                entries.push((event.conn, relayed, false));
+                entries.sort_by_key(|e| e.0);
+            }
+            let Some((_, relayed, closed)) = entries.iter_mut().find(|e| e.0 == event.conn) else {
+                return;
+            };
+            match &event.what {
+                What::Data(Toward::Server, data) => relayed.to_server.extend_from_slice(data),
+                What::Data(Toward::Client, data) => relayed.to_client.extend_from_slice(data),
+                What::Closed => *closed = true,
+                _ => {}
             }
         });
-        Ok(TcpTap { addr, log, stop })
+        let numbers = Arc::new(AtomicUsize::new(0));
+        let relay = relay::tcp(upstream, Mode::AsRead, numbers, record)?;
+        Ok(TcpTap { relay, log })
     }
 
     /// Where clients connect: give this to the client instead of the server's address.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.relay.addr
     }
 
     /// Wait until `count` connections have ended both ways (at most `timeout`) and return
@@ -139,26 +141,16 @@ impl TcpTap {
         let done = |entries: &Vec<Entry>| -> Vec<Relayed> {
             entries
                 .iter()
-                .filter(|e| e.open == 0)
-                .map(|e| e.relayed.clone())
+                .filter(|e| e.2)
+                .map(|e| e.1.clone())
                 .collect()
         };
-        self.log
-            .wait(timeout, |entries| {
-                let finished = done(entries);
-                (finished.len() >= count).then_some(finished)
-            })
-            .ok_or_else(|| {
-                let entries = self.log.lock();
-                io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!(
-                        "the tap saw {} of {count} connections end within {timeout:?}; so far: {:?}",
-                        done(&entries).len(),
-                        entries.iter().map(|e| &e.relayed).collect::<Vec<_>>()
-                    ),
-                )
-            })
+        let ready = |entries: &Vec<Entry>| Some(done(entries)).filter(|d| d.len() >= count);
+        self.log.wait(timeout, ready, |entries| {
+            let so_far: Vec<&Relayed> = entries.iter().map(|e| &e.1).collect();
+            let ended = done(entries).len();
+            format!("the tap saw {ended} of {count} connections end; so far: {so_far:?}")
+        })
     }
 
     /// The one connection of a test that makes exactly one, once it has ended.
@@ -174,176 +166,46 @@ impl TcpTap {
     }
 }
 
-impl Drop for TcpTap {
-    fn drop(&mut self) {
-        // Wake the accept loop so that it sees the flag and ends.
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
-    }
-}
-
-/// Connect upstream for one accepted client and start a copying thread each way.
-fn relay(client: TcpStream, upstream: SocketAddr, log: &Arc<Log<Vec<Entry>>>) -> io::Result<()> {
-    let server = TcpStream::connect_timeout(&upstream, PATIENCE)?;
-    for stream in [&client, &server] {
-        // A conversation that stalls fails the test instead of holding a thread for ever.
-        stream.set_read_timeout(Some(PATIENCE))?;
-        stream.set_write_timeout(Some(PATIENCE))?;
-        // Pass each piece on as it came, without waiting to merge it with the next.
-        stream.set_nodelay(true)?;
-    }
-    let index = {
-        let mut entries = log.lock();
-        entries.push(Entry {
-            relayed: Relayed {
-                client: client.peer_addr()?,
-                server_side: server.local_addr()?,
-                to_server: Vec::new(),
-                to_client: Vec::new(),
-            },
-            open: 2,
-        });
-        entries.len() - 1
-    };
-    let (client_reader, server_writer) = (client.try_clone()?, server.try_clone()?);
-    let up = Arc::clone(log);
-    thread::spawn(move || copy(client_reader, server_writer, Toward::Server, index, &up));
-    let down = Arc::clone(log);
-    thread::spawn(move || copy(server, client, Toward::Client, index, &down));
-    Ok(())
-}
-
-/// Copy one direction until its end of stream (passed on as `shutdown(Write)`) or an
-/// error (both connections shut down), recording every byte.
-fn copy(mut from: TcpStream, mut to: TcpStream, way: Toward, index: usize, log: &Log<Vec<Entry>>) {
-    let mut buf = [0u8; 64 * 1024];
-    loop {
-        match from.read(&mut buf) {
-            Ok(0) => {
-                let _ = to.shutdown(Shutdown::Write);
-                break;
-            }
-            Ok(n) => {
-                log.update(|entries| {
-                    let relayed = &mut entries[index].relayed;
-                    match way {
-                        Toward::Server => relayed.to_server.extend_from_slice(&buf[..n]),
-                        Toward::Client => relayed.to_client.extend_from_slice(&buf[..n]),
-                    }
-                });
-                if to.write_all(&buf[..n]).is_err() {
-                    let _ = from.shutdown(Shutdown::Both);
-                    let _ = to.shutdown(Shutdown::Both);
-                    break;
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => {
-                let _ = from.shutdown(Shutdown::Both);
-                let _ = to.shutdown(Shutdown::Both);
-                break;
-            }
-        }
-    }
-    log.update(|entries| entries[index].open -= 1);
-}
-
 /// The datagrams a [`UdpTap`] has passed on, in order, with the way each went.
 pub type Datagrams = Vec<(Toward, Vec<u8>)>;
 
-/// A UDP relay that records every datagram, for one client at a time (the one that sent
-/// last gets the replies). Its threads end when it is dropped.
+/// A UDP relay that records every datagram, each one whole. Its threads end when it is
+/// dropped.
 pub struct UdpTap {
-    front: SocketAddr,
-    back: SocketAddr,
+    relay: Relay,
     log: Arc<Log<Datagrams>>,
-    stop: Arc<AtomicBool>,
 }
 
 impl UdpTap {
-    /// Bind two sockets on 127.0.0.1: the front one for the client side, the back one
-    /// that sends to `upstream` and takes its replies.
+    /// Bind on 127.0.0.1 and relay every client's datagrams to `upstream`.
     pub fn start(upstream: SocketAddr) -> io::Result<UdpTap> {
-        let front = UdpSocket::bind("127.0.0.1:0")?;
-        let back = UdpSocket::bind("127.0.0.1:0")?;
-        let (front_addr, back_addr) = (front.local_addr()?, back.local_addr()?);
         let log = Log::new(Vec::new());
-        let stop = Arc::new(AtomicBool::new(false));
-        // The client side's address, learnt from its first datagram.
-        let client: Arc<Mutex<Option<SocketAddr>>> = Arc::new(Mutex::new(None));
-
-        let (front_in, back_out) = (front.try_clone()?, back.try_clone()?);
-        let (log_up, stop_up, client_up) =
-            (Arc::clone(&log), Arc::clone(&stop), Arc::clone(&client));
-        thread::spawn(move || {
-            let mut buf = [0u8; 64 * 1024];
-            while let Ok((n, from)) = front_in.recv_from(&mut buf) {
-                if stop_up.load(Ordering::SeqCst) {
-                    return;
-                }
-                *client_up.lock().unwrap_or_else(|e| e.into_inner()) = Some(from);
-                log_up.update(|items| items.push((Toward::Server, buf[..n].to_vec())));
-                let _ = back_out.send_to(&buf[..n], upstream);
+        let record = log.recorder(|items: &mut Datagrams, event| {
+            if let What::Data(toward, data) = &event.what {
+                items.push((*toward, data.clone()));
             }
         });
-        let (log_down, stop_down) = (Arc::clone(&log), Arc::clone(&stop));
-        thread::spawn(move || {
-            let mut buf = [0u8; 64 * 1024];
-            while let Ok((n, _)) = back.recv_from(&mut buf) {
-                if stop_down.load(Ordering::SeqCst) {
-                    return;
-                }
-                log_down.update(|items| items.push((Toward::Client, buf[..n].to_vec())));
-                let to = *client.lock().unwrap_or_else(|e| e.into_inner());
-                if let Some(to) = to {
-                    let _ = front.send_to(&buf[..n], to);
-                }
-            }
-        });
-        Ok(UdpTap {
-            front: front_addr,
-            back: back_addr,
-            log,
-            stop,
-        })
+        let relay = relay::udp(upstream, Arc::new(AtomicUsize::new(0)), record)?;
+        Ok(UdpTap { relay, log })
     }
 
     /// Where the client side sends: give this to the client instead of the server's address.
     pub fn addr(&self) -> SocketAddr {
-        self.front
+        self.relay.addr
     }
 
-    /// Where the tap's datagrams to the server come from (the address the server replies to).
+    /// Where the tap's datagrams to the server come from for the first client (the
+    /// address the server replies to), known before that client sends.
     pub fn back_addr(&self) -> SocketAddr {
-        self.back
+        self.relay.upstream.unwrap_or(self.relay.addr)
     }
 
     /// Wait until `count` datagrams have passed (at most `timeout`) and return every one so
     /// far, in the order they arrived, with the way each went.
     pub fn datagrams(&self, count: usize, timeout: Duration) -> io::Result<Datagrams> {
-        self.log
-            .wait(timeout, |items| {
-                (items.len() >= count).then(|| items.clone())
-            })
-            .ok_or_else(|| {
-                io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!(
-                        "the tap saw fewer than {count} datagrams within {timeout:?}: {:?}",
-                        self.log.lock()
-                    ),
-                )
-            })
-    }
-}
-
-impl Drop for UdpTap {
-    fn drop(&mut self) {
-        // Wake both threads (each waits in recv_from) so that they see the flag and end.
-        self.stop.store(true, Ordering::SeqCst);
-        if let Ok(waker) = UdpSocket::bind("127.0.0.1:0") {
-            let _ = waker.send_to(b"", self.front);
-            let _ = waker.send_to(b"", self.back);
-        }
+        let ready = |items: &Datagrams| (items.len() >= count).then(|| items.clone());
+        let so_far =
+            |items: &Datagrams| format!("the tap saw fewer than {count} datagrams: {items:?}");
+        self.log.wait(timeout, ready, so_far)
     }
 }
