@@ -14,24 +14,22 @@
 //! fresh temporary folder (removed afterwards), runs the warm-ups, then the measured
 //! rounds, lesson and reference in turn (A B A B ...) so that a machine that slows down
 //! or speeds up during the run affects both sides alike, and prints one markdown table of
-//! the medians. Figures are rates: higher is better.
+//! the medians. Figures are rates: higher is better. (The scripts are shell scripts: on
+//! Windows, run this from a Unix-like shell such as WSL.)
 
 use std::fs;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus};
+use std::process::Command;
 use std::sync::atomic::Ordering;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use lesson_runner::{Running, in_ci, tail};
-use nix::sys::signal::{Signal, killpg};
-use nix::unistd::Pid;
+use lesson_runner::{Running, Scratch, in_ci, tail};
 
 use crate::names;
 use crate::out::{pad, width};
-use crate::run::{self, CTRL_C};
+use crate::run::{self, CTRL_C, Sig};
 use crate::{Cli, Fail, Outcome, World, written};
 
 #[derive(Args)]
@@ -69,211 +67,174 @@ const GRACE: Duration = Duration::from_secs(2);
 const ROWS_TIMEOUT: Duration = Duration::from_secs(30);
 /// The two sides of a row, in the order every round runs them.
 const SIDES: [&str; 2] = ["lesson", "reference"];
+/// What builds the programs the benchmarks run (`--examples` too: a load generator, lesson
+/// 12's burst, is an example), without `--quiet`.
+const BUILD: &str = "build --release --workspace --bins --examples";
 
-/// One benchmark script.
+/// One benchmark script: NAME of scripts/bench-NAME (the lesson's package), and the
+/// lesson's number, for the order of the table (unknown lessons last).
 struct Script {
-    /// NAME of scripts/bench-NAME: the lesson's package.
     name: String,
     path: PathBuf,
-    /// The lesson's number, for the order of the table (unknown lessons last).
     number: u32,
 }
 
-/// One line of `rows`.
+/// One line of `rows`. `target`: the least lesson/reference ratio that meets it; `None`:
+/// only reported.
 struct Row {
     id: String,
     what: String,
     unit: String,
     labels: [String; 2],
-    /// The least lesson/reference ratio that meets the target; `None`: only reported.
     target: Option<f64>,
 }
 
-/// What became of a row.
+/// What became of a row: each side's median; a tool `prepare` said is missing
+/// (`python3 (Debian package python3)`); or why it failed (a wrong answer, no figure).
 enum RowResult {
-    /// Each side's medians.
     Measured([f64; 2]),
-    /// `prepare` said a tool is missing: `python3 (Debian package python3)`.
     Missing(String),
-    /// A wrong answer, a crash, no figure: the reason.
     Failed(String),
 }
 
-/// A line of the table, ready to print.
+/// A line of the table: `script/row`, or the script alone when it failed before its rows.
 struct Line {
-    benchmark: String,
+    name: String,
     row: Option<Row>,
     result: RowResult,
 }
 
 pub fn bench(cli: &Cli, world: &World, args: &BenchArgs) -> Outcome {
     let timeout = crate::seconds(args.timeout, "--timeout")?;
-    let scripts_dir = args
-        .scripts_dir
-        .clone()
-        .unwrap_or_else(|| world.root.join("scripts"));
-    let all = discover(&scripts_dir, world)?;
-    let chosen = choose(world, &all, &args.names, &scripts_dir)?;
-
-    let bin_dir = match &cli.bin_dir {
-        Some(dir) => dir.clone(),
-        None => release_dir(&world.root),
-    };
+    let dir = args.scripts_dir.clone();
+    let dir = dir.unwrap_or_else(|| world.root.join("scripts"));
+    let chosen = choose(world, discover(&dir, world)?, &args.names, &dir)?;
+    let bin_dir = cli.bin_dir.clone();
+    let bin_dir = bin_dir.unwrap_or_else(|| release_dir(&world.root));
     if !cli.no_build && cli.bin_dir.is_none() {
         build(&world.root)?;
     }
     if !bin_dir.is_dir() {
-        return Err(Fail(
-            1,
-            format!(
-                "not built: {} does not exist (build in release, or leave out --no-build)",
-                bin_dir.display()
-            ),
-        ));
+        let why = format!(
+            "not built: {} does not exist (build in release, or leave out --no-build)",
+            bin_dir.display()
+        );
+        return Err(Fail(1, why));
     }
     run::catch_ctrl_c();
+    let (rounds, warmup) = (args.rounds, args.warmup);
+    let quick = match args.quick {
+        true => " (--quick: tiny sizes, targets not checked)",
+        false => "",
+    };
+    eprintln!(
+        "bench: {rounds} round(s) after {warmup} warm-up(s) of each side, lesson and reference in turn{quick}"
+    );
     let bench = Bench {
         root: &world.root,
         bin_dir: &bin_dir,
-        quick: args.quick,
+        args,
         timeout,
-        verbose: args.verbose,
     };
-    eprintln!(
-        "bench: {} round(s) after {} warm-up(s) of each side, lesson and reference in turn{}",
-        args.rounds,
-        args.warmup,
-        if args.quick {
-            " (--quick: tiny sizes, targets not checked)"
-        } else {
-            ""
-        }
-    );
-
     let before = Cpu::now();
     let mut lines: Vec<Line> = Vec::new();
     for script in &chosen {
-        lines.extend(bench.script(script, args.warmup, args.rounds)?);
+        lines.extend(bench.script(script)?);
     }
-
     say!(
-        "{} round(s) after {} warm-up(s), medians; lesson and reference runs alternate. {}; {}.",
-        args.rounds,
-        args.warmup,
+        "{rounds} round(s) after {warmup} warm-up(s), medians; lesson and reference runs alternate. {}; {}.",
         machine(),
         before.others_since()
     );
-    say!("");
-    say!("{}", table(&lines, args.quick));
+    say!("\n{}", table(&lines, args.quick));
 
     // What makes the command fail, each named.
     let mut failures = Vec::new();
-    for line in &lines {
-        let name = match &line.row {
-            Some(row) => format!("{}/{}", line.benchmark, row.id),
-            None => line.benchmark.clone(),
-        };
-        match &line.result {
+    for Line { name, result, .. } in &lines {
+        match result {
             RowResult::Failed(why) => failures.push(format!("{name}: {why}")),
             RowResult::Missing(tool) if in_ci() => failures.push(format!(
                 "{name}: missing {tool} (under CI=true a missing tool is a failure: install it)"
             )),
-            RowResult::Missing(tool) => {
-                eprintln!("bench: {name}: not measured: missing {tool}");
-            }
+            RowResult::Missing(tool) => eprintln!("bench: {name}: not measured: missing {tool}"),
             RowResult::Measured(_) => {}
         }
     }
     if failures.is_empty() {
         return Ok(0);
     }
-    Err(Fail(
-        1,
-        format!(
-            "{} benchmark row(s) failed:\n  {}",
-            failures.len(),
-            failures.join("\n  ")
-        ),
-    ))
+    let (n, all) = (failures.len(), failures.join("\n  "));
+    Err(Fail(1, format!("{n} benchmark row(s) failed:\n  {all}")))
+}
+
+/// The lesson's number of a script, for the order of the table (unknown ones last).
+fn number(world: &World, name: &str) -> u32 {
+    let lesson = names::find(name, &world.lessons);
+    lesson.and_then(|l| l.folder_number).unwrap_or(u32::MAX)
 }
 
 /// Every scripts/bench-NAME (a NAME without a dot: bench-lib.sh is a library), in the
 /// lessons' order.
 fn discover(dir: &Path, world: &World) -> Result<Vec<Script>, Fail> {
-    let entries =
-        fs::read_dir(dir).map_err(|e| Fail(1, format!("cannot read {}: {e}", dir.display())))?;
-    let mut scripts: Vec<Script> = entries
-        .filter_map(Result::ok)
-        .filter_map(|entry| {
-            let file = entry.file_name().to_string_lossy().into_owned();
-            let name = file.strip_prefix("bench-")?;
-            if name.is_empty() || name.contains('.') || !entry.path().is_file() {
-                return None;
-            }
-            let lesson = names::find(name, &world.lessons);
-            let number = lesson.and_then(|l| l.folder_number).unwrap_or(u32::MAX);
-            Some(Script {
-                name: name.to_string(),
-                path: entry.path(),
-                number,
-            })
-        })
-        .collect();
+    let entries = fs::read_dir(dir);
+    let entries = entries.map_err(|e| Fail(1, format!("cannot read {}: {e}", dir.display())))?;
+    let mut scripts = Vec::new();
+    for (entry, file) in entries.flatten().map(|e| (e.path(), e.file_name())) {
+        let name = file.to_string_lossy();
+        let Some(name) = name.strip_prefix("bench-") else {
+            continue;
+        };
+        if !name.is_empty() && !name.contains('.') && entry.is_file() {
+            let number = number(world, name);
+            let (name, path) = (name.to_string(), entry);
+            scripts.push(Script { name, path, number });
+        }
+    }
     scripts.sort_by(|a, b| (a.number, &a.name).cmp(&(b.number, &b.name)));
     if scripts.is_empty() {
-        return Err(Fail(
-            1,
-            format!("no benchmarks: no bench-NAME scripts in {}", dir.display()),
-        ));
+        let why = format!("no benchmarks: no bench-NAME scripts in {}", dir.display());
+        return Err(Fail(1, why));
     }
     Ok(scripts)
 }
 
 /// The scripts the names ask for (all of them for none), each once, in the lessons' order.
-fn choose<'a>(
+fn choose(
     world: &World,
-    all: &'a [Script],
+    mut all: Vec<Script>,
     wanted: &[String],
     dir: &Path,
-) -> Result<Vec<&'a Script>, Fail> {
+) -> Result<Vec<Script>, Fail> {
     if wanted.is_empty() {
-        return Ok(all.iter().collect());
+        return Ok(all);
     }
-    let have = || {
-        all.iter()
-            .map(|s| s.name.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let mut chosen: Vec<&Script> = Vec::new();
+    let mut packages = Vec::new();
     for name in wanted {
+        let has = |package: &str| all.iter().any(|s| s.name == package);
         // The script's own name first (a benchmark may come before its lesson's folder),
         // then whatever names a lesson.
         let package = match names::find(name, &world.lessons) {
-            _ if all.iter().any(|s| s.name == *name) => name.clone(),
+            _ if has(name) => name.clone(),
             Some(lesson) => lesson.package.clone(),
             None => {
-                return Err(written(world, name)
-                    .err()
-                    .unwrap_or_else(|| Fail(2, format!("no benchmark named {name:?}"))));
+                let unknown = || Fail(2, format!("no benchmark named {name:?}"));
+                return Err(written(world, name).err().unwrap_or_else(unknown));
             }
         };
-        let Some(script) = all.iter().find(|s| s.name == package) else {
-            return Err(Fail(
-                2,
-                format!(
-                    "lesson {package} has no benchmark (no {}); the benchmarks are: {}",
-                    dir.join(format!("bench-{package}")).display(),
-                    have()
-                ),
-            ));
-        };
-        if !chosen.iter().any(|s| s.name == script.name) {
-            chosen.push(script);
+        if !has(&package) {
+            let names: Vec<&str> = all.iter().map(|s| s.name.as_str()).collect();
+            let script = dir.join(format!("bench-{package}"));
+            let why = format!(
+                "lesson {package} has no benchmark (no {}); the benchmarks are: {}",
+                script.display(),
+                names.join(", ")
+            );
+            return Err(Fail(2, why));
         }
+        packages.push(package);
     }
-    chosen.sort_by(|a, b| (a.number, &a.name).cmp(&(b.number, &b.name)));
-    Ok(chosen)
+    all.retain(|s| packages.contains(&s.name));
+    Ok(all)
 }
 
 /// Where `cargo build --release` puts the programs: $CARGO_TARGET_DIR/release, else
@@ -292,35 +253,23 @@ fn release_dir(root: &Path) -> PathBuf {
     }
 }
 
-/// The command that builds what the benchmarks run. `--examples` too: a load generator
-/// (lesson 12's burst) is an example, not one of the lesson's programs.
-const BUILD: [&str; 6] = [
-    "build",
-    "--release",
-    "--workspace",
-    "--bins",
-    "--examples",
-    "--quiet",
-];
-
 fn build(root: &Path) -> Result<(), Fail> {
-    eprintln!(
-        "bench: building in release: cargo {}",
-        BUILD[..BUILD.len() - 1].join(" ")
-    );
+    eprintln!("bench: building in release: cargo {BUILD}");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(cargo)
+    let mut command = Command::new(cargo);
+    command
         .current_dir(root)
-        .args(BUILD)
-        .status()
-        .map_err(|e| Fail(1, format!("cannot run cargo build: {e}")))?;
-    if !status.success() {
-        return Err(Fail(
+        .args(BUILD.split(' '))
+        .arg("--quiet");
+    let status = command.status();
+    let status = status.map_err(|e| Fail(1, format!("cannot run cargo build: {e}")))?;
+    match status.success() {
+        true => Ok(()),
+        false => Err(Fail(
             1,
             "cargo build --release failed (its errors are above)".into(),
-        ));
+        )),
     }
-    Ok(())
 }
 
 /// "2 cores, linux 6.1.0": what the figures depend on.
@@ -330,49 +279,38 @@ fn machine() -> String {
     format!("{cores} cores, {} {}", std::env::consts::OS, kernel.trim())
 }
 
-/// CPU time so far: the whole machine's, and this process's with its children's (Linux
-/// counts both in clock ticks of 1/100 s). What the machine spent beyond ours during the
-/// run is other work competing with the benchmarks. (The load average can't tell: the
-/// threaded-server benchmark alone runs a thousand threads.)
+/// CPU time so far, in Linux's clock ticks of 1/100 s: the whole machine's, and this
+/// process's with its children's. What the machine spent beyond ours during the run is
+/// other work competing with the benchmarks. (The load average can't tell: the
+/// threaded-server benchmark alone runs a thousand threads.) Without /proc (macOS,
+/// Windows) it is unknown.
 struct Cpu {
     at: Instant,
-    machine: Option<u64>,
-    ours: Option<u64>,
+    ticks: Option<(u64, u64)>,
 }
 
 impl Cpu {
     fn now() -> Cpu {
+        let read = |path: &str| fs::read_to_string(path).ok();
         // `cpu  user nice system idle iowait irq softirq steal ...`: busy is all but idle
         // and iowait; steal is time the host gave to other virtual machines.
-        let machine = fs::read_to_string("/proc/stat").ok().and_then(|stat| {
-            let fields: Vec<u64> = stat
-                .lines()
-                .next()?
-                .split_whitespace()
-                .skip(1)
-                .take(8)
-                .map(|f| f.parse().ok())
-                .collect::<Option<_>>()?;
+        let machine = read("/proc/stat").and_then(|stat| {
+            let fields = stat.lines().next()?.split_whitespace().skip(1).take(8);
+            let fields: Vec<u64> = fields.map(|f| f.parse().ok()).collect::<Option<_>>()?;
             let [user, nice, system, _idle, _iowait, irq, softirq, steal] = fields[..] else {
                 return None;
             };
             Some(user + nice + system + irq + softirq + steal)
         });
         // /proc/self/stat after `(name)`: utime, stime, cutime, cstime are fields 12-15.
-        let ours = fs::read_to_string("/proc/self/stat").ok().and_then(|stat| {
-            let after = &stat[stat.rfind(')')? + 1..];
-            let fields: Vec<&str> = after.split_whitespace().collect();
-            fields
-                .get(11..15)?
-                .iter()
-                .map(|f| f.parse::<u64>().ok())
-                .sum::<Option<u64>>()
+        let ours = read("/proc/self/stat").and_then(|stat| {
+            let fields: Vec<&str> = stat[stat.rfind(')')? + 1..].split_whitespace().collect();
+            let fields = fields.get(11..15)?.iter();
+            fields.map(|f| f.parse::<u64>().ok()).sum::<Option<u64>>()
         });
-        Cpu {
-            at: Instant::now(),
-            machine,
-            ours,
-        }
+        let at = Instant::now();
+        let ticks = machine.zip(ours);
+        Cpu { at, ticks }
     }
 
     /// "other programs used 4% of the CPU meanwhile".
@@ -380,13 +318,11 @@ impl Cpu {
         let now = Cpu::now();
         let cores = thread::available_parallelism().map_or(1, usize::from) as f64;
         let elapsed = now.at.duration_since(self.at).as_secs_f64() * 100.0 * cores;
-        match (self.machine, now.machine, self.ours, now.ours) {
-            (Some(m0), Some(m1), Some(o0), Some(o1)) if elapsed > 0.0 => {
+        match (self.ticks, now.ticks) {
+            (Some((m0, o0)), Some((m1, o1))) if elapsed > 0.0 => {
                 let others = m1.saturating_sub(m0).saturating_sub(o1.saturating_sub(o0));
-                format!(
-                    "other programs used {:.0}% of the CPU meanwhile",
-                    100.0 * others as f64 / elapsed
-                )
+                let share = 100.0 * others as f64 / elapsed;
+                format!("other programs used {share:.0}% of the CPU meanwhile")
             }
             _ => "no /proc: how busy the machine was is unknown".to_string(),
         }
@@ -397,14 +333,13 @@ impl Cpu {
 struct Bench<'a> {
     root: &'a Path,
     bin_dir: &'a Path,
-    quick: bool,
+    args: &'a BenchArgs,
     timeout: Duration,
-    verbose: bool,
 }
 
-/// How a call of a script ended.
+/// How a call of a script ended: the exit code, or why there is none (a signal, the
+/// deadline); and what it printed.
 struct Call {
-    /// The exit code, or why there is none (a signal, the deadline).
     code: Result<i32, String>,
     stdout: String,
     stderr: String,
@@ -413,52 +348,38 @@ struct Call {
 impl Call {
     /// "exit 1: the reason it gave", for messages.
     fn failure(&self) -> String {
-        let how = match &self.code {
-            Ok(code) => format!("exit {code}"),
-            Err(why) => why.clone(),
-        };
+        let how = self
+            .code
+            .as_ref()
+            .map_or_else(String::clone, |c| format!("exit {c}"));
         format!("{how}: {}", tail(&self.stderr))
-    }
-}
-
-/// A temporary folder, removed when dropped (also after a failure or Ctrl-C).
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
     }
 }
 
 impl Bench<'_> {
     /// Every row of one script: rows, prepare, then warm-ups and rounds per row.
-    fn script(&self, script: &Script, warmup: u32, rounds: u32) -> Result<Vec<Line>, Fail> {
-        let line = |row: Option<Row>, result: RowResult| Line {
-            benchmark: script.name.clone(),
-            row,
-            result,
+    fn script(&self, script: &Script) -> Result<Vec<Line>, Fail> {
+        let line = |row: Option<Row>, result: RowResult| {
+            let id = row
+                .as_ref()
+                .map(|r| format!("/{}", r.id))
+                .unwrap_or_default();
+            let name = format!("{}{id}", script.name);
+            Line { name, row, result }
         };
+        let failed = |why: String| Ok(vec![line(None, RowResult::Failed(why))]);
         let listed = self.call(script, &["rows"], ROWS_TIMEOUT)?;
         if listed.code != Ok(0) {
-            let why = format!("`rows` failed: {}", listed.failure());
-            return Ok(vec![line(None, RowResult::Failed(why))]);
+            return failed(format!("`rows` failed: {}", listed.failure()));
         }
         let rows = match parse_rows(&listed.stdout) {
             Ok(rows) => rows,
-            Err(why) => return Ok(vec![line(None, RowResult::Failed(why))]),
+            Err(why) => return failed(why),
         };
-
-        let dir = TempDir(std::env::temp_dir().join(format!(
-            "lesson-bench-{}-{}",
-            std::process::id(),
-            script.name
-        )));
-        let _ = fs::remove_dir_all(&dir.0);
-        fs::create_dir_all(&dir.0)
-            .map_err(|e| Fail(1, format!("cannot create {}: {e}", dir.0.display())))?;
-        let dir_arg = dir.0.to_string_lossy().into_owned();
+        let dir = Scratch::new(&format!("bench-{}", script.name));
+        let dir_arg = dir.path().to_string_lossy().into_owned();
         let mut prepare = vec!["prepare", dir_arg.as_str()];
-        if self.quick {
+        if self.args.quick {
             prepare.push("--quick");
         }
         eprintln!("bench: {}: prepare", script.name);
@@ -467,54 +388,40 @@ impl Bench<'_> {
             Ok(0) => {}
             Ok(3) => {
                 let tool = missing_tool(&prepared.stderr);
-                return Ok(rows
-                    .into_iter()
-                    .map(|row| line(Some(row), RowResult::Missing(tool.clone())))
-                    .collect());
+                let missing = |row| line(Some(row), RowResult::Missing(tool.clone()));
+                return Ok(rows.into_iter().map(missing).collect());
             }
-            _ => {
-                let why = format!("`prepare` failed: {}", prepared.failure());
-                return Ok(vec![line(None, RowResult::Failed(why))]);
-            }
+            _ => return failed(format!("`prepare` failed: {}", prepared.failure())),
         }
-
         let mut lines = Vec::new();
         for row in rows {
-            let result = self.row(script, &dir_arg, &row, warmup, rounds)?;
+            let result = self.row(script, &dir_arg, &row)?;
             lines.push(line(Some(row), result));
         }
         Ok(lines)
     }
 
-    /// One row: `warmup` unmeasured pairs, then `rounds` measured ones, lesson first in
-    /// each pair, and each side's median. The first wrong answer ends the row.
-    fn row(
-        &self,
-        script: &Script,
-        dir: &str,
-        row: &Row,
-        warmup: u32,
-        rounds: u32,
-    ) -> Result<RowResult, Fail> {
+    /// One row: the warm-up pairs, then the measured ones, lesson first in each pair, and
+    /// each side's median. The first wrong answer ends the row.
+    fn row(&self, script: &Script, dir: &str, row: &Row) -> Result<RowResult, Fail> {
+        let (warmup, rounds) = (self.args.warmup, self.args.rounds);
         let name = format!("{}/{}", script.name, row.id);
-        let mut figures: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+        let mut figures: [Vec<f64>; 2] = Default::default();
         for round in 0..warmup + rounds {
-            let counted = round >= warmup;
-            let when = if counted {
-                format!("round {}/{rounds}", round - warmup + 1)
-            } else {
-                format!("warm-up {}/{warmup}", round + 1)
+            let when = match round.checked_sub(warmup) {
+                Some(counted) => format!("round {}/{rounds}", counted + 1),
+                None => format!("warm-up {}/{warmup}", round + 1),
             };
-            for (side, label) in SIDES.iter().zip(&row.labels) {
+            for (i, (side, label)) in SIDES.iter().zip(&row.labels).enumerate() {
                 let call = self.call(script, &["once", dir, &row.id, side], self.timeout)?;
                 let figure = match call.code {
                     Ok(0) => parse_figure(&call.stdout),
                     _ => Err(call.failure()),
-                }
-                .map_err(|why| format!("{side} ({label}): {why}"));
+                };
                 let figure = match figure {
                     Ok(figure) => figure,
                     Err(why) => {
+                        let why = format!("{side} ({label}): {why}");
                         eprintln!("bench: {name}  {when}  {side}: FAILED: {why}");
                         return Ok(RowResult::Failed(why));
                     }
@@ -524,41 +431,47 @@ impl Bench<'_> {
                     amount(figure),
                     row.unit
                 );
-                if counted {
-                    figures[usize::from(*side == "reference")].push(figure);
+                if round >= warmup {
+                    figures[i].push(figure);
                 }
             }
         }
-        let [lesson, reference] = figures;
-        Ok(RowResult::Measured([median(lesson), median(reference)]))
+        Ok(RowResult::Measured(figures.map(median)))
     }
 
     /// Run the script with these arguments in its own process group, with BENCH_BIN_DIR
     /// set, and wait (at most `timeout`). Ctrl-C stops it and ends the command (130).
     fn call(&self, script: &Script, args: &[&str], timeout: Duration) -> Result<Call, Fail> {
         let mut command = Command::new(&script.path);
-        command
-            .args(args)
-            .current_dir(self.root)
-            .env("BENCH_BIN_DIR", self.bin_dir)
-            // Its own process group: the servers it starts in the background are in it
-            // too, so stopping the group leaves none behind.
-            .process_group(0);
+        command.args(args).current_dir(self.root);
+        command.env("BENCH_BIN_DIR", self.bin_dir);
+        // Its own process group: the servers it starts in the background are in it too,
+        // so stopping the group leaves none behind.
+        run::own_group(&mut command);
         let seen = CTRL_C.load(Ordering::SeqCst);
-        let mut running = Running::spawn(command)
-            .map_err(|e| Fail(1, format!("{}: {e}", script.path.display())))?;
-        let group = Pid::from_raw(i32::try_from(running.pid()).unwrap_or(i32::MAX));
+        let running = Running::spawn(command);
+        let path = script.path.display();
+        let mut running = running.map_err(|e| Fail(1, format!("{path}: {e}")))?;
         let deadline = Instant::now() + timeout;
         let code = loop {
             if let Some(status) = running.try_status().ok().flatten() {
-                break describe(status);
+                break status
+                    .code()
+                    .ok_or_else(|| run::describe(status, false, false));
             }
-            if CTRL_C.load(Ordering::SeqCst) > seen {
-                stop(&mut running, group);
-                return Err(Fail(130, "interrupted (Ctrl-C)".into()));
-            }
-            if Instant::now() >= deadline {
-                stop(&mut running, group);
+            let interrupted = CTRL_C.load(Ordering::SeqCst) > seen;
+            if interrupted || Instant::now() >= deadline {
+                // SIGTERM to the group (the script's trap stops its servers), SIGKILL
+                // after the grace period.
+                run::signal(&mut running, Sig::Term);
+                let until = Instant::now() + GRACE;
+                while Instant::now() < until && running.try_status().ok().flatten().is_none() {
+                    thread::sleep(TICK);
+                }
+                run::signal(&mut running, Sig::Kill);
+                if interrupted {
+                    return Err(Fail(130, "interrupted (Ctrl-C)".into()));
+                }
                 break Err(format!("still running after {timeout:?}, stopped"));
             }
             // The exit has no descriptor to wait on; the output pipes close with it.
@@ -567,40 +480,17 @@ impl Bench<'_> {
             }
         };
         // Anything the script left running (a server its trap missed) goes now.
-        let _ = killpg(group, Signal::SIGKILL);
+        run::signal(&mut running, Sig::Kill);
         running.wait_output_closed(Duration::from_secs(1));
-        if self.verbose {
-            for line in running.stderr().lines() {
-                eprintln!("    {line}");
-            }
+        let (stdout, stderr) = (running.stdout(), running.stderr());
+        if self.args.verbose {
+            stderr.lines().for_each(|line| eprintln!("    {line}"));
         }
         Ok(Call {
             code,
-            stdout: running.stdout(),
-            stderr: running.stderr(),
+            stdout,
+            stderr,
         })
-    }
-}
-
-/// SIGTERM to the script's group (its trap stops its servers), SIGKILL after the grace.
-fn stop(running: &mut Running, group: Pid) {
-    let _ = killpg(group, Signal::SIGTERM);
-    let until = Instant::now() + GRACE;
-    while Instant::now() < until {
-        if running.try_status().ok().flatten().is_some() {
-            break;
-        }
-        thread::sleep(TICK);
-    }
-    let _ = killpg(group, Signal::SIGKILL);
-}
-
-fn describe(status: ExitStatus) -> Result<i32, String> {
-    use std::os::unix::process::ExitStatusExt;
-    match (status.code(), status.signal()) {
-        (Some(code), _) => Ok(code),
-        (None, Some(signal)) => Err(format!("killed by signal {signal}")),
-        (None, None) => Err("ended without an exit status".into()),
     }
 }
 
@@ -612,71 +502,65 @@ fn parse_rows(text: &str) -> Result<Vec<Row>, String> {
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
     {
+        let at = format!("`rows` line {}", n + 1);
         let fields: Vec<&str> = line.split('\t').map(str::trim).collect();
         let [id, what, unit, lesson, reference, target] = fields[..] else {
             return Err(format!(
-                "`rows` line {}: {} tab-separated fields, not 6 (ID, what, unit, lesson label, reference label, target): {line:?}",
-                n + 1,
+                "{at}: {} tab-separated fields, not 6 (ID, what, unit, lesson label, reference label, target): {line:?}",
                 fields.len()
             ));
         };
         if id.is_empty() || id.contains(char::is_whitespace) {
-            return Err(format!(
-                "`rows` line {}: the ID {id:?} must be one word",
-                n + 1
-            ));
+            return Err(format!("{at}: the ID {id:?} must be one word"));
         }
-        let target = match target {
-            "-" => None,
-            number => match number.parse::<f64>() {
-                Ok(t) if t.is_finite() && t > 0.0 => Some(t),
-                _ => {
-                    return Err(format!(
-                        "`rows` line {}: the target {number:?} is neither a positive number nor -",
-                        n + 1
-                    ));
-                }
-            },
+        let target = match target.parse::<f64>() {
+            _ if target == "-" => None,
+            Ok(t) if t.is_finite() && t > 0.0 => Some(t),
+            _ => {
+                let why = "is neither a positive number nor -";
+                return Err(format!("{at}: the target {target:?} {why}"));
+            }
         };
+        let (id, what, unit) = (id.into(), what.into(), unit.into());
+        let labels = [lesson.into(), reference.into()];
         rows.push(Row {
-            id: id.into(),
-            what: what.into(),
-            unit: unit.into(),
-            labels: [lesson.into(), reference.into()],
+            id,
+            what,
+            unit,
+            labels,
             target,
         });
     }
-    if rows.is_empty() {
-        return Err("`rows` listed no rows".into());
+    match rows.is_empty() {
+        true => Err("`rows` listed no rows".into()),
+        false => Ok(rows),
     }
-    Ok(rows)
 }
 
 /// The figure: the last non-empty line of stdout, a number not below zero.
 fn parse_figure(stdout: &str) -> Result<f64, String> {
     let last = stdout.lines().rev().find(|l| !l.trim().is_empty());
-    match last.map(|l| (l, l.trim().parse::<f64>())) {
-        Some((_, Ok(x))) if x.is_finite() && x >= 0.0 => Ok(x),
-        Some((line, _)) => Err(format!(
-            "its last line should be the figure, a number: {line:?}"
+    let last = last.ok_or_else(|| "it printed no figure".to_string())?;
+    match last.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
+        _ => Err(format!(
+            "its last line should be the figure, a number: {last:?}"
         )),
-        None => Err("it printed no figure".into()),
     }
 }
 
 /// `python3 (Debian package python3)` out of prepare's `missing: ...` line.
 fn missing_tool(stderr: &str) -> String {
-    stderr
+    let line = stderr
         .lines()
-        .find_map(|l| l.trim().strip_prefix("missing:"))
-        .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty())
-        .unwrap_or_else(|| {
-            format!(
-                "a tool (prepare exit 3 without a `missing: TOOL` line: {})",
-                tail(stderr)
-            )
-        })
+        .find_map(|l| l.trim().strip_prefix("missing:"));
+    match line.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(tool) => tool.to_string(),
+        None => format!(
+            "a tool (prepare exit 3 without a `missing: TOOL` line: {})",
+            tail(stderr)
+        ),
+    }
 }
 
 /// The middle value; for an even count, the mean of the two middle ones.
@@ -685,113 +569,93 @@ fn median(mut values: Vec<f64>) -> f64 {
     let n = values.len();
     match n {
         0 => f64::NAN,
-        _ if n % 2 == 1 => values[n / 2],
-        _ => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+        _ => (values[(n - 1) / 2] + values[n / 2]) / 2.0,
     }
 }
 
 /// A figure as a person reads it: `3,330,488`, `812`, `45.3`, `0.87`.
 fn amount(x: f64) -> String {
-    if x >= 1000.0 {
-        let digits = format!("{x:.0}");
-        let mut grouped = String::new();
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
-                grouped.push(',');
-            }
-            grouped.push(c);
-        }
-        grouped
-    } else if x >= 100.0 {
-        format!("{x:.0}")
-    } else if x >= 10.0 {
-        format!("{x:.1}")
-    } else {
-        format!("{x:.2}")
+    if x < 1000.0 {
+        return format!("{x:.*}", decimals(x, 100.0, 10.0));
     }
+    let digits = format!("{x:.0}");
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    grouped
+}
+
+/// How many decimals to show: none from `none` up, one from `one` up, else two.
+fn decimals(x: f64, none: f64, one: f64) -> usize {
+    usize::from(x < none) + usize::from(x < one)
 }
 
 /// A ratio as `38.3×`.
 fn times(x: f64) -> String {
-    if x >= 100.0 {
-        format!("{x:.0}×")
-    } else if x >= 1.0 {
-        format!("{x:.1}×")
-    } else {
-        format!("{x:.2}×")
-    }
+    format!("{x:.*}×", decimals(x, 100.0, 1.0))
 }
 
 /// The markdown table, its columns padded so it reads in a terminal too.
 fn table(lines: &[Line], quick: bool) -> String {
-    let mut cells: Vec<[String; 7]> = vec![[
-        "benchmark".into(),
-        "what".into(),
-        "lesson median".into(),
-        "reference median".into(),
-        "ratio".into(),
-        "target".into(),
-        "met?".into(),
-    ]];
+    let header = "benchmark|what|lesson median|reference median|ratio|target|met?";
+    let mut cells: Vec<Vec<String>> = vec![header.split('|').map(String::from).collect()];
     for line in lines {
         let Some(row) = &line.row else {
-            cells.push([
-                line.benchmark.clone(),
-                "—".into(),
-                "—".into(),
-                "—".into(),
-                "—".into(),
-                "—".into(),
-                "FAILED (see below)".into(),
-            ]);
+            let mut failed = vec!["—".to_string(); 7];
+            failed[0] = line.name.clone();
+            failed[6] = "FAILED (see below)".into();
+            cells.push(failed);
             continue;
+        };
+        let side = |i: usize, value: Option<f64>| match value {
+            Some(v) => format!("{} {} ({})", amount(v), row.unit, row.labels[i]),
+            None => format!("— ({})", row.labels[i]),
         };
         let target = row
             .target
             .map_or_else(|| "— (reported)".into(), |t| format!("≥ {t}×"));
-        let side = |value: f64, label: &str| format!("{} {} ({label})", amount(value), row.unit);
         let (lesson, reference, ratio, met) = match &line.result {
             RowResult::Measured([l, r]) => {
                 let ratio = (*r > 0.0).then(|| l / r);
                 let met = match (row.target, ratio) {
-                    (None, _) => "—".to_string(),
-                    (Some(_), _) if quick => "not checked (--quick)".to_string(),
-                    (Some(t), Some(x)) if x >= t => "yes".to_string(),
-                    (Some(_), _) => "NO".to_string(),
+                    (None, _) => "—",
+                    (Some(_), _) if quick => "not checked (--quick)",
+                    (Some(t), Some(x)) if x >= t => "yes",
+                    (Some(_), _) => "NO",
                 };
-                (
-                    side(*l, &row.labels[0]),
-                    side(*r, &row.labels[1]),
-                    ratio.map_or_else(|| "—".into(), times),
-                    met,
-                )
+                let ratio = ratio.map_or_else(|| "—".into(), times);
+                (side(0, Some(*l)), side(1, Some(*r)), ratio, met)
             }
             RowResult::Missing(tool) => (
-                format!("— ({})", row.labels[0]),
+                side(0, None),
                 format!("missing: {tool}"),
                 "—".into(),
-                "not measured".into(),
+                "not measured",
             ),
             RowResult::Failed(_) => (
-                format!("— ({})", row.labels[0]),
-                format!("— ({})", row.labels[1]),
+                side(0, None),
+                side(1, None),
                 "—".into(),
-                "FAILED (see below)".into(),
+                "FAILED (see below)",
             ),
         };
-        cells.push([
-            format!("{}/{}", line.benchmark, row.id),
-            row.what.clone(),
+        let (name, what) = (line.name.clone(), row.what.clone());
+        cells.push(vec![
+            name,
+            what,
             lesson,
             reference,
             ratio,
             target,
-            met,
+            met.into(),
         ]);
     }
-    let widths: Vec<usize> = (0..7)
-        .map(|c| cells.iter().map(|r| width(&r[c])).max().unwrap_or(0))
-        .collect();
+    let column = |c: usize| cells.iter().map(|r| width(&r[c])).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..7).map(column).collect();
     let mut text = String::new();
     for (i, row) in cells.iter().enumerate() {
         let padded: Vec<String> = row.iter().zip(&widths).map(|(c, w)| pad(c, *w)).collect();
@@ -818,7 +682,9 @@ mod tests {
         assert_eq!(amount(812.3), "812");
         assert_eq!(amount(45.26), "45.3");
         assert_eq!(amount(0.871), "0.87");
+        assert_eq!(times(138.34), "138×");
         assert_eq!(times(38.34), "38.3×");
+        assert_eq!(times(1.5), "1.5×");
         assert_eq!(times(0.8), "0.80×");
     }
 

@@ -21,22 +21,10 @@ pub fn folders(all: bool) -> &'static [&'static str] {
     }
 }
 
-/// Every file under `dir/sub` for each folder, relative to `dir`, sorted.
-fn files(dir: &Path, folders: &[&str]) -> BTreeSet<PathBuf> {
-    let mut found = BTreeSet::new();
-    for sub in folders {
-        walk(dir, &dir.join(sub), &mut found);
-    }
-    found
-}
-
+/// Every file under `dir` (skipping dot files and `__pycache__`), relative to `root`.
 fn walk(root: &Path, dir: &Path, found: &mut BTreeSet<PathBuf>) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.filter_map(Result::ok) {
-        let path = entry.path();
-        let name = entry.file_name();
+    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let (path, name) = (entry.path(), entry.file_name());
         if name.to_string_lossy().starts_with('.') || name == "__pycache__" {
             continue;
         }
@@ -48,102 +36,85 @@ fn walk(root: &Path, dir: &Path, found: &mut BTreeSet<PathBuf>) {
     }
 }
 
+/// `n thing` or `n things`.
+fn count(n: usize, thing: &str) -> String {
+    format!("{n} {thing}{}", if n == 1 { "" } else { "s" })
+}
+
 /// The diff (or with `stat`, the summary) as text ready to print.
 pub fn diff(a: &Lesson, b: &Lesson, all: bool, stat: bool, style: Style) -> String {
-    let folders = folders(all);
-    let names: BTreeSet<PathBuf> = files(&a.dir, folders)
-        .into_iter()
-        .chain(files(&b.dir, folders))
-        .collect();
+    let mut names = BTreeSet::new();
+    for dir in [&a.dir, &b.dir] {
+        for sub in folders(all) {
+            walk(dir, &dir.join(sub), &mut names);
+        }
+    }
     let mut out = String::new();
     let mut stats: Vec<(String, usize, usize)> = Vec::new();
     for name in names {
         let shown = name.display().to_string();
-        let old = fs::read(a.dir.join(&name)).ok();
-        let new = fs::read(b.dir.join(&name)).ok();
+        let (old, new) = (
+            fs::read(a.dir.join(&name)).ok(),
+            fs::read(b.dir.join(&name)).ok(),
+        );
         if old == new {
             continue;
         }
-        let old_text = old
-            .as_deref()
-            .map(String::from_utf8_lossy)
-            .unwrap_or_default();
-        let new_text = new
-            .as_deref()
-            .map(String::from_utf8_lossy)
-            .unwrap_or_default();
-        let diff = TextDiff::from_lines(old_text.as_ref(), new_text.as_ref());
+        let text = |bytes: &Option<Vec<u8>>| {
+            String::from_utf8_lossy(bytes.as_deref().unwrap_or_default()).into_owned()
+        };
+        let (old_text, new_text) = (text(&old), text(&new));
+        let diff = TextDiff::from_lines(&old_text, &new_text);
         if stat {
-            let (mut plus, mut minus) = (0, 0);
-            for change in diff.iter_all_changes() {
-                match change.tag() {
-                    ChangeTag::Insert => plus += 1,
-                    ChangeTag::Delete => minus += 1,
-                    ChangeTag::Equal => {}
-                }
-            }
-            stats.push((shown, plus, minus));
+            let changes: Vec<ChangeTag> = diff.iter_all_changes().map(|c| c.tag()).collect();
+            let tagged = |tag| changes.iter().filter(|t| **t == tag).count();
+            stats.push((shown, tagged(ChangeTag::Insert), tagged(ChangeTag::Delete)));
             continue;
         }
-        let old_label = if old.is_some() {
-            format!("a/{shown} ({})", a.folder)
-        } else {
-            "/dev/null".to_string()
+        let label = |side: &str, bytes: &Option<Vec<u8>>, folder: &str| match bytes {
+            Some(_) => format!("{side}/{shown} ({folder})"),
+            None => "/dev/null".to_string(),
         };
-        let new_label = if new.is_some() {
-            format!("b/{shown} ({})", b.folder)
-        } else {
-            "/dev/null".to_string()
-        };
+        let (from, to) = (label("a", &old, &a.folder), label("b", &new, &b.folder));
         let text = diff
             .unified_diff()
             .context_radius(3)
-            .header(&old_label, &new_label)
+            .header(&from, &to)
             .to_string();
         for line in text.lines() {
-            let painted = if line.starts_with("+++") || line.starts_with("---") {
-                style.paint(BOLD, line)
-            } else if line.starts_with('+') {
-                style.paint(GREEN, line)
-            } else if line.starts_with('-') {
-                style.paint(RED, line)
-            } else if line.starts_with("@@") {
-                style.paint(CYAN, line)
-            } else {
-                line.to_string()
+            let code = match line.as_bytes() {
+                [b'+', b'+', b'+', ..] | [b'-', b'-', b'-', ..] => BOLD,
+                [b'+', ..] => GREEN,
+                [b'-', ..] => RED,
+                [b'@', b'@', ..] => CYAN,
+                _ => "",
             };
-            out.push_str(&painted);
+            out.push_str(&style.paint(code, line));
             out.push('\n');
         }
     }
     if stat {
         let width = stats.iter().map(|s| s.0.len()).max().unwrap_or(0);
-        let (mut plus, mut minus) = (0, 0);
+        let (plus, minus) = stats.iter().fold((0, 0), |(p, m), s| (p + s.1, m + s.2));
         for (name, p, m) in &stats {
-            plus += p;
-            minus += m;
             // At most 50 marks per file, in proportion.
             let total = p + m;
-            let scale = |n: usize| {
+            let marks = |n: usize| {
                 if total > 50 {
                     (n * 50).div_ceil(total)
                 } else {
                     n
                 }
             };
-            out.push_str(&format!(
-                " {name:width$} | {:>4} {}{}\n",
-                total,
-                style.paint(GREEN, &"+".repeat(scale(*p))),
-                style.paint(RED, &"-".repeat(scale(*m)))
-            ));
+            let plus = style.paint(GREEN, &"+".repeat(marks(*p)));
+            let minus = style.paint(RED, &"-".repeat(marks(*m)));
+            out.push_str(&format!(" {name:width$} | {total:>4} {plus}{minus}\n"));
         }
-        let files = stats.len();
         out.push_str(&format!(
-            " {files} file{} changed, {plus} insertion{}(+), {minus} deletion{}(-)\n",
-            if files == 1 { "" } else { "s" },
-            if plus == 1 { "" } else { "s" },
-            if minus == 1 { "" } else { "s" },
+            " {} changed, {}(+), {}(-)\n",
+            count(stats.len(), "file"),
+            count(plus, "insertion"),
+            count(minus, "deletion")
         ));
     }
     out

@@ -2,7 +2,7 @@
 //! a copy of every line for `--record`.
 
 use std::io::{self, IsTerminal, Write};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// Whether to colour the output: `--color always|never|auto`. `auto` colours only when
@@ -23,35 +23,27 @@ pub const BOLD: &str = "1";
 
 impl Style {
     pub fn detect(choice: &str) -> Style {
-        let on = match choice {
-            "always" => true,
-            "never" => false,
-            _ => {
-                io::stdout().is_terminal()
-                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-            }
-        };
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let on = choice == "always" || choice != "never" && io::stdout().is_terminal() && !no_color;
         Style { on }
     }
 
     pub fn paint(&self, code: &str, text: &str) -> String {
-        if self.on && !text.is_empty() && !code.is_empty() {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
+        match self.on && !text.is_empty() && !code.is_empty() {
+            true => format!("\x1b[{code}m{text}\x1b[0m"),
+            false => text.to_string(),
         }
     }
 }
 
-/// What kind of line an [`Event`] is, for its colour.
+/// What kind of line an [`Event`] is, for its colour: a program's stdout or stderr, the
+/// wire relay's, the runner's own messages, and those about something that went wrong.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Stdout,
     Stderr,
     Wire,
-    /// The runner's own messages.
     Note,
-    /// The runner's messages about something that went wrong.
     Problem,
 }
 
@@ -71,40 +63,39 @@ pub struct Sink(Arc<Mutex<Vec<Event>>>);
 
 impl Sink {
     pub fn push(&self, label: impl Into<String>, text: impl Into<String>) {
-        self.lock().push(Event {
-            at: Instant::now(),
-            label: label.into(),
-            kind: Kind::Wire,
-            text: text.into(),
+        let (at, label, kind, text) = (Instant::now(), label.into(), Kind::Wire, text.into());
+        let mut events = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        events.push(Event {
+            at,
+            label,
+            kind,
+            text,
         });
     }
 
     pub fn take(&self) -> Vec<Event> {
-        std::mem::take(&mut *self.lock())
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Vec<Event>> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
     }
 }
 
 /// Prints lines as `[+0.123s] [client 1] text` and keeps a plain copy when recording.
+/// `quiet`: print nothing (the `transcripts` command only compares); `lines`: every line
+/// printed, without colour.
 pub struct Printer {
     pub style: Style,
     pub start: Instant,
-    /// Print nothing (the `transcripts` command only compares).
     pub quiet: bool,
-    /// Every line printed, without colour.
     pub lines: Vec<String>,
 }
 
 impl Printer {
     pub fn new(style: Style, quiet: bool) -> Printer {
+        let (start, lines) = (Instant::now(), Vec::new());
         Printer {
             style,
-            start: Instant::now(),
+            start,
             quiet,
-            lines: Vec::new(),
+            lines,
         }
     }
 
@@ -115,50 +106,44 @@ impl Printer {
 
     /// A runner message, timestamped now.
     pub fn note(&mut self, kind: Kind, text: &str) {
+        let (at, label, text) = (Instant::now(), String::new(), text.to_string());
         self.event(&Event {
-            at: Instant::now(),
-            label: String::new(),
+            at,
+            label,
             kind,
-            text: text.to_string(),
+            text,
         });
     }
 
     pub fn event(&mut self, event: &Event) {
         let elapsed = event.at.saturating_duration_since(self.start).as_secs_f64();
         let stamp = format!("[+{elapsed:.3}s]");
-        let label = if event.label.is_empty() {
-            String::new()
-        } else if event.kind == Kind::Stderr {
-            format!("[{} stderr]", event.label)
-        } else {
-            format!("[{}]", event.label)
+        let label = match (event.label.as_str(), event.kind) {
+            ("", _) => String::new(),
+            (label, Kind::Stderr) => format!("[{label} stderr]"),
+            (label, _) => format!("[{label}]"),
         };
-        let plain = if label.is_empty() {
-            format!("{stamp} {}", event.text)
-        } else {
-            format!("{stamp} {label} {}", event.text)
+        // Each side keeps one colour: servers cyan, clients in turn green, magenta, blue.
+        let client = event.label.rsplit(' ').next().and_then(|n| n.parse().ok());
+        let side = match event.label.starts_with("server") {
+            true => CYAN,
+            false => [GREEN, MAGENTA, BLUE][(client.unwrap_or(1) + 2) % 3],
         };
-        let label_colour = match event.kind {
-            Kind::Wire => DIM,
-            Kind::Stderr => RED,
-            _ => side_colour(&event.label),
+        let (label_colour, text_colour) = match event.kind {
+            Kind::Wire => (DIM, YELLOW),
+            Kind::Stderr => (RED, RED),
+            Kind::Problem => (side, RED),
+            Kind::Note => (side, BOLD),
+            Kind::Stdout => (side, ""),
         };
-        let text = match event.kind {
-            Kind::Stderr | Kind::Problem => self.style.paint(RED, &event.text),
-            Kind::Wire => self.style.paint(YELLOW, &event.text),
-            Kind::Note => self.style.paint(BOLD, &event.text),
-            Kind::Stdout => event.text.clone(),
-        };
-        let coloured = if label.is_empty() {
-            format!("{} {text}", self.style.paint(DIM, &stamp))
-        } else {
-            format!(
-                "{} {} {text}",
-                self.style.paint(DIM, &stamp),
-                self.style.paint(label_colour, &label)
-            )
-        };
-        self.emit(plain, coloured);
+        let mut parts = vec![(stamp.as_str(), DIM)];
+        if !label.is_empty() {
+            parts.push((&label, label_colour));
+        }
+        parts.push((&event.text, text_colour));
+        let plain: Vec<&str> = parts.iter().map(|part| part.0).collect();
+        let coloured: Vec<String> = parts.iter().map(|(t, c)| self.style.paint(c, t)).collect();
+        self.emit(plain.join(" "), coloured.join(" "));
     }
 
     fn emit(&mut self, plain: String, coloured: String) {
@@ -173,54 +158,34 @@ impl Printer {
     }
 }
 
-/// Each side keeps one colour: servers cyan, clients in turn green, magenta, blue.
-fn side_colour(label: &str) -> &'static str {
-    if label.starts_with("server") {
-        return CYAN;
-    }
-    let n: usize = label
-        .rsplit(' ')
-        .next()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(1);
-    [GREEN, MAGENTA, BLUE][(n + 2) % 3]
-}
-
 /// How many terminal columns `text` takes: the CJK characters the course's section
 /// names use take two.
 pub fn width(text: &str) -> usize {
-    text.chars()
-        .map(|c| {
-            let c = c as u32;
-            let wide = (0x1100..=0x115F).contains(&c)
-                || (0x2E80..=0xA4CF).contains(&c)
-                || (0xAC00..=0xD7A3).contains(&c)
-                || (0xF900..=0xFAFF).contains(&c)
-                || (0xFE30..=0xFE4F).contains(&c)
-                || (0xFF00..=0xFF60).contains(&c)
-                || (0xFFE0..=0xFFE6).contains(&c);
-            if wide { 2 } else { 1 }
-        })
-        .sum()
+    const WIDE: [(u32, u32); 7] = [
+        (0x1100, 0x115F),
+        (0x2E80, 0xA4CF),
+        (0xAC00, 0xD7A3),
+        (0xF900, 0xFAFF),
+        (0xFE30, 0xFE4F),
+        (0xFF00, 0xFF60),
+        (0xFFE0, 0xFFE6),
+    ];
+    let columns =
+        |c: char| 1 + usize::from(WIDE.iter().any(|(a, b)| (*a..=*b).contains(&(c as u32))));
+    text.chars().map(columns).sum()
 }
 
 /// `text` padded with spaces to `columns` terminal columns.
 pub fn pad(text: &str, columns: usize) -> String {
-    let mut padded = text.to_string();
-    padded.push_str(&" ".repeat(columns.saturating_sub(width(text))));
-    padded
+    format!("{text}{}", " ".repeat(columns.saturating_sub(width(text))))
 }
 
 /// A word as a shell would need it quoted to be pasted back.
 pub fn shell_word(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+%[]".contains(c) || !c.is_ascii());
-    if plain {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:=@,+%[]".contains(c) || !c.is_ascii();
+    match !word.is_empty() && word.chars().all(plain) {
+        true => word.to_string(),
+        false => format!("'{}'", word.replace('\'', r"'\''")),
     }
 }
 
@@ -265,12 +230,20 @@ mod tests {
     fn plain_lines_carry_timestamp_and_label() {
         let mut p = Printer::new(Style { on: true }, true);
         let at = p.start;
-        p.event(&Event {
+        let event = |label: &str, kind, text: &str| Event {
             at,
-            label: "client 2".into(),
-            kind: Kind::Stderr,
-            text: "boom".into(),
-        });
-        assert_eq!(p.lines, ["[+0.000s] [client 2 stderr] boom"]);
+            label: label.into(),
+            kind,
+            text: text.into(),
+        };
+        p.event(&event("client 2", Kind::Stderr, "boom"));
+        p.event(&event("client 1", Kind::Stdout, ""));
+        p.event(&event("", Kind::Note, "done"));
+        let want = [
+            "[+0.000s] [client 2 stderr] boom",
+            "[+0.000s] [client 1] ",
+            "[+0.000s] done",
+        ];
+        assert_eq!(p.lines, want);
     }
 }

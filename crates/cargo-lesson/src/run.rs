@@ -4,11 +4,11 @@
 //!
 //! Every child runs in its own process group, so stopping it (SIGINT, then SIGKILL after
 //! a grace period) also reaches anything it started. Ctrl-C on the runner stops every
-//! child the same way before the runner exits: no orphans.
+//! child the same way before the runner exits: no orphans. Windows has no SIGINT to send
+//! one program: there a child is stopped by closing its stdin and killing it.
 
 use std::fs;
 use std::net::{SocketAddr, TcpListener, UdpSocket};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
 use std::sync::Arc;
@@ -17,8 +17,6 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use lesson_runner::{Running, Stream, tail};
-use nix::sys::signal::{Signal, killpg};
-use nix::unistd::Pid;
 
 use crate::meta::{Cwd, Demo, Expect, Lesson, Program, Protocol, Stop, substitute};
 use crate::out::{Event, Kind, Printer, Sink, printf_text, shell_word};
@@ -46,16 +44,60 @@ pub fn adopt_orphans() {
 }
 
 /// Reap adopted orphans until none is left (at most `patience`).
+#[cfg(unix)]
 fn reap_orphans(patience: Duration) {
     use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
     let until = Instant::now() + patience;
     loop {
-        match waitpid(None::<Pid>, Some(WaitPidFlag::WNOHANG)) {
+        match waitpid(None::<nix::unistd::Pid>, Some(WaitPidFlag::WNOHANG)) {
             Ok(WaitStatus::StillAlive) if Instant::now() < until => thread::sleep(TICK),
             Ok(WaitStatus::StillAlive) | Err(_) => return, // Err: no children left
             Ok(_) => {}
         }
     }
+}
+
+/// Windows adopts no orphans: a child's children are killed with it or not at all.
+#[cfg(not(unix))]
+fn reap_orphans(_patience: Duration) {}
+
+/// How a child is stopped: Ctrl-C, the polite `kill PID`, or no choice.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Sig {
+    Int,
+    Term,
+    Kill,
+}
+
+/// Start `command` in its own process group (Unix), so a signal to the group reaches
+/// whatever it starts, and a Ctrl-C in the terminal reaches only the runner, which then
+/// stops everyone in order. (Windows: the child shares the console, as from a shell.)
+pub fn own_group(command: &mut Command) {
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(command, 0);
+    #[cfg(not(unix))]
+    let _ = command;
+}
+
+/// Send `sig` to the process group `running` leads (it is its own group, [`own_group`]).
+#[cfg(unix)]
+pub fn signal(running: &mut Running, sig: Sig) {
+    use nix::sys::signal::{Signal, killpg};
+    let group = nix::unistd::Pid::from_raw(i32::try_from(running.pid()).unwrap_or(i32::MAX));
+    let signal = match sig {
+        Sig::Int => Signal::SIGINT,
+        Sig::Term => Signal::SIGTERM,
+        Sig::Kill => Signal::SIGKILL,
+    };
+    let _ = killpg(group, signal);
+}
+
+/// Windows has no Ctrl-C to send to one program (it goes to a whole console): every stop
+/// there closes the program's stdin (a program reading it sees its end) and kills it.
+#[cfg(not(unix))]
+pub fn signal(running: &mut Running, _sig: Sig) {
+    running.close_stdin();
+    let _ = running.kill();
 }
 
 /// How often the run loop looks at its children.
@@ -382,9 +424,7 @@ impl Run<'_> {
                 Some("(in a scratch folder)".to_string())
             }
         };
-        // Its own process group: stopping it reaches whatever it starts, and a Ctrl-C in
-        // the terminal reaches only the runner, which then stops everyone in order.
-        command.process_group(0);
+        own_group(&mut command);
         // The start line's time is taken before the program can print anything, so it
         // sorts before the program's first line.
         let started = Instant::now();
@@ -670,10 +710,15 @@ impl Run<'_> {
         for &i in which {
             let child = &mut self.children[i];
             if child.status.is_none() {
-                let _ = killpg(pgid(&child.running), Signal::SIGINT);
+                signal(&mut child.running, Sig::Int);
                 child.interrupted = true;
                 signalled.push(i);
             }
+        }
+        if cfg!(windows) && !signalled.is_empty() {
+            let note =
+                "Windows has no Ctrl-C to send to one program: closing its stdin and killing it";
+            self.note(Kind::Note, note);
         }
         let until = Instant::now() + self.opts.grace;
         let gone = |r: &Run| signalled.iter().all(|&i| r.children[i].status.is_some());
@@ -682,7 +727,7 @@ impl Run<'_> {
         for &i in &signalled {
             let child = &mut self.children[i];
             if child.status.is_none() {
-                let _ = killpg(pgid(&child.running), Signal::SIGKILL);
+                signal(&mut child.running, Sig::Kill);
                 child.killed = true;
             }
         }
@@ -745,8 +790,8 @@ impl Run<'_> {
 
     fn finish(mut self, start: Instant, code: i32) -> i32 {
         // Anything still alive in a child's process group (a grandchild) goes too.
-        for child in &self.children {
-            let _ = killpg(pgid(&child.running), Signal::SIGKILL);
+        for child in &mut self.children {
+            signal(&mut child.running, Sig::Kill);
         }
         if self.children.iter().all(|c| c.status.is_some()) {
             reap_orphans(Duration::from_secs(2));
@@ -805,10 +850,6 @@ impl Run<'_> {
     }
 }
 
-fn pgid(running: &Running) -> Pid {
-    Pid::from_raw(i32::try_from(running.pid()).unwrap_or(i32::MAX))
-}
-
 /// `client 1` matches side `client 1`, and side `client` (any client).
 fn side_matches(side: Option<&str>, label: &str) -> bool {
     match side {
@@ -823,24 +864,33 @@ fn side_matches(side: Option<&str>, label: &str) -> bool {
 }
 
 /// `exit 0`, `stopped by Ctrl-C (SIGINT)`, `killed (SIGKILL) after it ignored SIGINT`,
-/// `killed by SIGSEGV`.
-fn describe(status: ExitStatus, interrupted: bool, killed: bool) -> String {
+/// `killed by SIGSEGV`; on Windows `stopped (killed: Windows has no Ctrl-C to send)`.
+pub fn describe(status: ExitStatus, interrupted: bool, killed: bool) -> String {
+    if cfg!(windows) && interrupted {
+        return "stopped (killed: Windows has no Ctrl-C to send)".to_string();
+    }
     if let Some(code) = status.code() {
         if interrupted && !killed {
             return format!("exit {code} after Ctrl-C (SIGINT)");
         }
         return format!("exit {code}");
     }
-    let signal = status.signal().unwrap_or(0);
-    let name = Signal::try_from(signal)
-        .map_or_else(|_| format!("signal {signal}"), |s| s.as_str().to_string());
-    if killed && signal == Signal::SIGKILL as i32 {
-        "killed (SIGKILL): it did not stop after Ctrl-C (SIGINT)".to_string()
-    } else if interrupted && signal == Signal::SIGINT as i32 {
-        "stopped by Ctrl-C (SIGINT)".to_string()
-    } else {
-        format!("killed by {name}")
+    #[cfg(unix)]
+    {
+        use nix::sys::signal::Signal;
+        let signal = std::os::unix::process::ExitStatusExt::signal(&status).unwrap_or(0);
+        let name = Signal::try_from(signal)
+            .map_or_else(|_| format!("signal {signal}"), |s| s.as_str().to_string());
+        if killed && signal == Signal::SIGKILL as i32 {
+            "killed (SIGKILL): it did not stop after Ctrl-C (SIGINT)".to_string()
+        } else if interrupted && signal == Signal::SIGINT as i32 {
+            "stopped by Ctrl-C (SIGINT)".to_string()
+        } else {
+            format!("killed by {name}")
+        }
     }
+    #[cfg(not(unix))]
+    "ended without an exit code".to_string()
 }
 
 /// Ports the runner picks for `{free_udp_port}` / `{free_tcp_port}`: free when asked
@@ -899,10 +949,8 @@ impl FreePorts {
 pub fn missing_programs(demo: &Demo, bin_dir: &Path) -> Vec<String> {
     let mut missing: Vec<String> = Vec::new();
     for program in demo.servers.iter().chain(&demo.clients) {
-        if !program.on_path
-            && !bin_dir.join(&program.bin).is_file()
-            && !missing.contains(&program.bin)
-        {
+        let exe = format!("{}{}", program.bin, std::env::consts::EXE_SUFFIX);
+        if !program.on_path && !bin_dir.join(exe).is_file() && !missing.contains(&program.bin) {
             missing.push(program.bin.clone());
         }
     }
@@ -914,7 +962,8 @@ pub fn missing_installed(demo: &Demo) -> Vec<String> {
     let paths = std::env::var_os("PATH").unwrap_or_default();
     let mut missing: Vec<String> = Vec::new();
     for program in demo.servers.iter().chain(&demo.clients) {
-        let found = std::env::split_paths(&paths).any(|dir| dir.join(&program.bin).is_file());
+        let exe = format!("{}{}", program.bin, std::env::consts::EXE_SUFFIX);
+        let found = std::env::split_paths(&paths).any(|dir| dir.join(&exe).is_file());
         if program.on_path && !found && !missing.contains(&program.bin) {
             missing.push(program.bin.clone());
         }

@@ -1,16 +1,16 @@
 //! `lesson bench` on fixture benchmarks: tiny shell scripts that keep the bench contract
 //! (`rows`, `prepare DIR [--quick]`, `once DIR ID lesson|reference`) and log every call,
 //! so the table, the medians, the order of the runs and every failure are checked without
-//! building or timing anything real.
+//! building or timing anything real. (Shell scripts, as the real scripts/bench-* are:
+//! Unix's.)
 
 mod common;
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::process::Output;
 
-use common::{Fixture, text};
+use common::{Fixture, executable, text};
 
 /// Writes `scripts/bench-NAME` into the fixture (a /bin/sh script) and runs
 /// `lesson bench` against it.
@@ -34,7 +34,7 @@ impl Bench {
             format!("#!/bin/sh\nLOG='{}'\n{body}\n", log.display()),
         )
         .expect("write bench script");
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).expect("chmod");
+        executable(&path);
     }
 
     fn log_path(&self) -> PathBuf {
@@ -108,6 +108,7 @@ esac
 "#;
 
 #[test]
+#[cfg_attr(not(unix), ignore = "the fixture scripts are sh scripts")]
 fn the_table_shows_medians_of_alternating_rounds_without_the_warm_ups() {
     let b = Bench::new("bench-table");
     b.script("fixture", TWO_ROWS);
@@ -188,6 +189,7 @@ fn the_table_shows_medians_of_alternating_rounds_without_the_warm_ups() {
 }
 
 #[test]
+#[cfg_attr(not(unix), ignore = "the fixture scripts are sh scripts")]
 fn quick_passes_the_flag_on_and_checks_no_target() {
     let b = Bench::new("bench-quick");
     b.script("fixture", TWO_ROWS);
@@ -206,6 +208,7 @@ fn quick_passes_the_flag_on_and_checks_no_target() {
 }
 
 #[test]
+#[cfg_attr(not(unix), ignore = "the fixture scripts are sh scripts")]
 fn an_even_number_of_rounds_takes_the_mean_of_the_middle_two() {
     let b = Bench::new("bench-even");
     b.script("fixture", TWO_ROWS);
@@ -223,6 +226,7 @@ fn an_even_number_of_rounds_takes_the_mean_of_the_middle_two() {
 }
 
 #[test]
+#[cfg_attr(not(unix), ignore = "the fixture scripts are sh scripts")]
 fn a_wrong_answer_fails_the_command_and_names_the_row() {
     let b = Bench::new("bench-wrong");
     b.script(
@@ -267,6 +271,7 @@ esac
 }
 
 #[test]
+#[cfg_attr(not(unix), ignore = "the fixture scripts are sh scripts")]
 fn a_figure_that_is_not_a_number_is_a_failure() {
     let b = Bench::new("bench-nan");
     b.script(
@@ -297,6 +302,7 @@ esac
 "#;
 
 #[test]
+#[cfg_attr(not(unix), ignore = "the fixture scripts are sh scripts")]
 fn a_missing_tool_is_named_in_the_table_and_fails_under_ci() {
     let b = Bench::new("bench-missing");
     b.script("fixture", MISSING);
@@ -331,6 +337,7 @@ fn a_missing_tool_is_named_in_the_table_and_fails_under_ci() {
 }
 
 #[test]
+#[cfg_attr(not(unix), ignore = "the fixture scripts are sh scripts")]
 fn names_pick_benchmarks_and_unknown_ones_are_usage_errors() {
     let b = Bench::new("bench-names");
     b.script("struct-framing", TWO_ROWS);

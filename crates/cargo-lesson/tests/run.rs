@@ -1,7 +1,8 @@
 //! `lesson run` on fixture lessons whose programs are small shell scripts: the happy
 //! path, and every fault the runner must handle — a server that never prints its banner,
 //! a child that crashes, a demo that doesn't end, Ctrl-C, and `--wire` on a connection
-//! that is reset.
+//! that is reset. (The fixtures are sh scripts: Unix's. The tests that start none run
+//! everywhere.)
 
 mod common;
 
@@ -16,6 +17,7 @@ use lesson_runner::{PATIENCE, Running};
 const SERVER: &str = "echo 'listening on 127.0.0.1:9'; exec sleep 30";
 
 #[test]
+#[cfg_attr(not(unix), ignore = "the fixture programs are sh scripts")]
 fn a_demo_runs_labelled_timestamped_and_summarised() {
     let f = Fixture::new("happy");
     f.script("srv", SERVER);
@@ -52,6 +54,7 @@ expect = ["got hi", { text = "got hi", side = "client 2" }]"#,
 }
 
 #[test]
+#[cfg_attr(not(unix), ignore = "the fixture programs are sh scripts")]
 fn colour_only_when_asked_for_or_on_a_terminal() {
     let f = Fixture::new("colour");
     f.script("srv", SERVER);
@@ -77,6 +80,7 @@ clients = [{ bin = "cli" }]"#,
 }
 
 #[test]
+#[cfg_attr(not(unix), ignore = "the fixture programs are sh scripts")]
 fn a_server_that_never_prints_its_banner_fails_at_the_deadline() {
     let f = Fixture::new("nobanner");
     f.script("silent-server", "echo 'starting up' >&2; exec sleep 30");
@@ -113,6 +117,7 @@ clients = [{ bin = "cli" }]"#,
 }
 
 #[test]
+#[cfg_attr(not(unix), ignore = "the fixture programs are sh scripts")]
 fn a_first_line_that_is_not_a_banner_is_named() {
     let f = Fixture::new("badbanner");
     f.script("chatty", "echo 'hello there'; exec sleep 30");
@@ -129,6 +134,7 @@ fn a_first_line_that_is_not_a_banner_is_named() {
 }
 
 #[test]
+#[cfg_attr(not(unix), ignore = "the fixture programs are sh scripts")]
 fn a_crashing_client_is_reported_and_the_others_are_stopped() {
     let f = Fixture::new("crash");
     f.script("srv", SERVER);
@@ -161,6 +167,7 @@ clients = [{ bin = "crasher" }, { bin = "slow" }]"#,
 }
 
 #[test]
+#[cfg_attr(not(unix), ignore = "the fixture programs are sh scripts")]
 fn a_demo_that_does_not_end_is_stopped_at_its_timeout() {
     let f = Fixture::new("hang");
     f.script("srv", SERVER);
@@ -181,6 +188,7 @@ timeout_secs = 1"#,
 }
 
 #[test]
+#[cfg_attr(not(unix), ignore = "the fixture programs are sh scripts")]
 fn a_line_the_demo_should_show_but_does_not_fails_the_run() {
     let f = Fixture::new("expect");
     f.script("srv", SERVER);
@@ -202,6 +210,7 @@ expect = ["legal connection", "illegal connection"]"#,
 }
 
 #[test]
+#[cfg_attr(not(unix), ignore = "the fixture programs are sh scripts")]
 fn a_server_that_ignores_ctrl_c_is_killed_after_the_grace_period() {
     let f = Fixture::new("stubborn");
     f.script(
@@ -226,6 +235,7 @@ clients = [{ bin = "cli" }]"#,
 }
 
 #[test]
+#[cfg(unix)] // Ctrl-C to the runner: SIGINT
 fn ctrl_c_stops_every_child_and_leaves_no_process_behind() {
     let f = Fixture::new("ctrlc");
     // A server that ignores SIGINT and has a child of its own, and two clients that
@@ -265,6 +275,7 @@ clients = [{ bin = "cli", count = 2 }]"#,
         );
     }
     assert!(!done.stdout.contains("finished"));
+    #[cfg(target_os = "linux")]
     for pid in &children {
         assert!(
             !Path::new(&format!("/proc/{pid}")).exists(),
@@ -275,6 +286,7 @@ clients = [{ bin = "cli", count = 2 }]"#,
 }
 
 #[test]
+#[cfg_attr(not(unix), ignore = "the fixture programs are sh scripts")]
 fn wire_passes_a_reset_from_the_server_on_to_the_client() {
     if !Path::new("/bin/bash").exists() {
         eprintln!("skipping: the fixture client needs bash (/dev/tcp)");
@@ -290,11 +302,7 @@ fn wire_passes_a_reset_from_the_server_on_to_the_client() {
         "#!/bin/bash\nexec 3<>/dev/tcp/$1/$2\nprintf hello >&3\ncat <&3\necho \"read ended with status $?\"\n",
     )
     .expect("write client");
-    std::fs::set_permissions(
-        f.path("bin/cli"),
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .expect("chmod");
+    common::executable(&f.path("bin/cli"));
     f.demo(
         "reset",
         r#"servers = [{ bin = "srv" }]
@@ -411,6 +419,7 @@ fn a_program_that_is_not_built_is_named() {
 }
 
 #[test]
+#[cfg_attr(not(unix), ignore = "the fixture programs are sh scripts")]
 fn a_recorded_transcript_is_checked_against_a_fresh_run() {
     let f = Fixture::new("transcript");
     f.script("srv", SERVER);
@@ -485,6 +494,7 @@ clients = [{ bin = "cli", args = ["{addr}"] }]"#,
 /// start in the workspace (the folder that holds `lessons/`), or in a scratch folder the
 /// run makes and removes afterwards.
 #[test]
+#[cfg_attr(not(unix), ignore = "the fixture programs are sh scripts")]
 fn installed_programs_and_their_working_folders() {
     let f = Fixture::new("places");
     f.script("writer", "echo saved > made.txt; echo \"wrote in $(pwd)\"");

@@ -7,7 +7,8 @@
 //! - [`Running::wait_for_banner`] waits, with a deadline, for the `listening on ADDR` line
 //!   every server prints first, and returns the address.
 //! - [`Running::wait_for_stdout`] waits for a piece of text to appear.
-//! - [`Running::interrupt`] sends SIGINT, as Ctrl-C in a terminal does.
+//! - [`Running::interrupt`] sends SIGINT, as Ctrl-C in a terminal does (Unix only: a test
+//!   that needs it says so with `#[cfg(unix)]`).
 //! - [`Running::finish`] closes stdin and waits, with a deadline, for the exit status and
 //!   everything printed.
 //! - Dropping a [`Running`] kills and reaps the child, so a failing test never leaves a
@@ -25,9 +26,8 @@
 //! No sleeps: every wait is on a condition (bytes arrived, the process ended), bounded by
 //! a deadline so a hang fails instead of freezing CI.
 //!
-//! The `lesson` command (`cargo lesson list|run|diff|check|...`, in `src/bin/lesson/`) is
-//! built on the same harness; see this crate's README.md. Its dependencies hang on the
-//! default `cli` feature, so the harness alone needs only `nix` and `socket2`.
+//! The `lesson` command (crates/cargo-lesson) is built on the same harness. This crate
+//! needs only `socket2`, and on Unix `nix` (signals).
 
 use std::ffi::OsStr;
 use std::io::{self, Read, Write};
@@ -61,13 +61,28 @@ pub struct Line {
     pub text: String,
 }
 
+/// What the reader threads collected: each stream's bytes (indexed by `Stream as usize`),
+/// the lines of both in arrival order, each stream's unfinished line, and how many
+/// streams are still open.
 #[derive(Default)]
 struct Captured {
-    stdout: Vec<u8>,
-    stderr: Vec<u8>,
+    bytes: [Vec<u8>; 2],
     lines: Vec<Line>,
     partial: [Vec<u8>; 2],
-    open_streams: usize,
+    open: usize,
+}
+
+impl Captured {
+    fn text(&self, stream: Stream) -> String {
+        String::from_utf8_lossy(&self.bytes[stream as usize]).into_owned()
+    }
+
+    fn end_line(&mut self, at: Instant, stream: Stream) {
+        let raw = std::mem::take(&mut self.partial[stream as usize]);
+        let raw = raw.strip_suffix(b"\r").unwrap_or(&raw);
+        let text = String::from_utf8_lossy(raw).into_owned();
+        self.lines.push(Line { at, stream, text });
+    }
 }
 
 #[derive(Default)]
@@ -108,6 +123,10 @@ impl Finished {
     }
 }
 
+fn error(kind: io::ErrorKind, message: String) -> io::Error {
+    io::Error::new(kind, message)
+}
+
 impl Running {
     /// Start `program` with `args`; stdin, stdout and stderr are pipes.
     pub fn start<S: AsRef<OsStr>>(program: impl AsRef<OsStr>, args: &[S]) -> io::Result<Running> {
@@ -130,25 +149,23 @@ impl Running {
     }
 
     fn spawn_with(mut command: Command, head: Option<usize>) -> io::Result<Running> {
-        let name = Path::new(command.get_program())
-            .file_name()
-            .unwrap_or(command.get_program())
-            .to_string_lossy()
-            .into_owned();
-        command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        let program = Path::new(command.get_program());
+        let name = program.file_name().unwrap_or(program.as_os_str());
+        let name = name.to_string_lossy().into_owned();
+        command.stdin(Stdio::piped());
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = command
             .spawn()
-            .map_err(|e| io::Error::new(e.kind(), format!("cannot start {name}: {e}")))?;
+            .map_err(|e| error(e.kind(), format!("cannot start {name}: {e}")))?;
         let shared = Arc::new(Shared::default());
-        shared.lock().open_streams = 2;
-        if let Some(out) = child.stdout.take() {
-            copy_output(out, Stream::Stdout, Arc::clone(&shared), head);
+        match (child.stdout.take(), head) {
+            // Nobody reads: the program's first print finds its stdout closed.
+            (Some(out), Some(0)) => drop(out),
+            (Some(out), _) => copy_output(out, Stream::Stdout, &shared, head),
+            (None, _) => {}
         }
         if let Some(err) = child.stderr.take() {
-            copy_output(err, Stream::Stderr, Arc::clone(&shared), None);
+            copy_output(err, Stream::Stderr, &shared, None);
         }
         let stdin = child.stdin.take();
         Ok(Running {
@@ -172,16 +189,12 @@ impl Running {
 
     /// Type into the program: write bytes to its stdin.
     pub fn write_stdin(&mut self, data: impl AsRef<[u8]>) -> io::Result<()> {
-        match self.stdin.as_mut() {
-            Some(stdin) => {
-                stdin.write_all(data.as_ref())?;
-                stdin.flush()
-            }
-            None => Err(io::Error::new(
-                io::ErrorKind::BrokenPipe,
-                format!("stdin of {} is already closed", self.name),
-            )),
-        }
+        let Some(stdin) = self.stdin.as_mut() else {
+            let why = format!("stdin of {} is already closed", self.name);
+            return Err(error(io::ErrorKind::BrokenPipe, why));
+        };
+        stdin.write_all(data.as_ref())?;
+        stdin.flush()
     }
 
     /// Close stdin: the program sees end of input (Ctrl-D).
@@ -191,12 +204,12 @@ impl Running {
 
     /// Everything printed on stdout so far (invalid UTF-8 shown lossily).
     pub fn stdout(&self) -> String {
-        String::from_utf8_lossy(&self.shared.lock().stdout).into_owned()
+        self.shared.lock().text(Stream::Stdout)
     }
 
     /// Everything printed on stderr so far.
     pub fn stderr(&self) -> String {
-        String::from_utf8_lossy(&self.shared.lock().stderr).into_owned()
+        self.shared.lock().text(Stream::Stderr)
     }
 
     /// Lines printed so far, from line number `from` on (both streams, in arrival order).
@@ -205,7 +218,7 @@ impl Running {
         captured.lines.get(from..).unwrap_or_default().to_vec()
     }
 
-    /// Wait until `ready` says yes about (stdout, stderr), or `timeout` passes, or both
+    /// Wait until `ready` says yes about what was captured, or `timeout` passes, or both
     /// streams have closed. Returns whether `ready` said yes.
     fn wait_until(&self, timeout: Duration, ready: impl Fn(&Captured) -> bool) -> bool {
         let deadline = Instant::now() + timeout;
@@ -215,51 +228,38 @@ impl Running {
                 return true;
             }
             let now = Instant::now();
-            if now >= deadline || captured.open_streams == 0 {
+            if now >= deadline || captured.open == 0 {
                 return false;
             }
-            captured = self
-                .shared
-                .changed
-                .wait_timeout(captured, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+            let changed = self.shared.changed.wait_timeout(captured, deadline - now);
+            captured = changed.unwrap_or_else(|e| e.into_inner()).0;
         }
     }
 
     /// Wait for the first stdout line to be `listening on ADDR` and return ADDR.
     pub fn wait_for_banner(&self, timeout: Duration) -> io::Result<SocketAddr> {
-        let got_line = self.wait_until(timeout, |c| c.stdout.contains(&b'\n'));
+        let got_line = self.wait_until(timeout, |c| c.bytes[0].contains(&b'\n'));
         let stdout = self.stdout();
         let first = stdout.lines().next().unwrap_or("");
-        let banner = first
-            .strip_prefix("listening on ")
-            .and_then(|a| a.trim().parse().ok());
-        if let Some(addr) = banner {
+        let banner = first.strip_prefix("listening on ");
+        if let Some(addr) = banner.and_then(|a| a.trim().parse().ok()) {
             return Ok(addr);
         }
         // Something is wrong. A program that is failing usually says why on stderr and
         // exits: give it a moment so the message can name the cause.
-        self.wait_until(Duration::from_millis(500), |c| c.open_streams == 0);
-        if !got_line {
-            return Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                format!(
-                    "{} printed no `listening on ADDR` line within {:?}; stderr: {}",
-                    self.name,
-                    timeout,
-                    tail(&self.stderr())
-                ),
-            ));
-        }
-        Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!(
-                "{}'s first line should be `listening on ADDR`, was {first:?}; stderr: {}",
-                self.name,
-                tail(&self.stderr())
-            ),
-        ))
+        self.wait_output_closed(Duration::from_millis(500));
+        let (name, stderr) = (&self.name, tail(&self.stderr()));
+        Err(if got_line {
+            let why = format!(
+                "{name}'s first line should be `listening on ADDR`, was {first:?}; stderr: {stderr}"
+            );
+            error(io::ErrorKind::InvalidData, why)
+        } else {
+            let why = format!(
+                "{name} printed no `listening on ADDR` line within {timeout:?}; stderr: {stderr}"
+            );
+            error(io::ErrorKind::TimedOut, why)
+        })
     }
 
     /// Wait until stdout contains `needle`; returns all of stdout so far.
@@ -273,65 +273,65 @@ impl Running {
     }
 
     fn wait_for(&self, stream: Stream, needle: &str, timeout: Duration) -> io::Result<String> {
-        let pick = move |c: &Captured| -> String {
-            let bytes = match stream {
-                Stream::Stdout => &c.stdout,
-                Stream::Stderr => &c.stderr,
-            };
-            String::from_utf8_lossy(bytes).into_owned()
-        };
-        if self.wait_until(timeout, |c| pick(c).contains(needle)) {
-            return Ok(pick(&self.shared.lock()));
+        if self.wait_until(timeout, |c| c.text(stream).contains(needle)) {
+            return Ok(self.shared.lock().text(stream));
         }
-        Err(io::Error::new(
-            io::ErrorKind::TimedOut,
-            format!(
-                "{} did not print {needle:?} on {stream:?} within {timeout:?}\n--- stdout:\n{}\n--- stderr:\n{}",
-                self.name,
-                self.stdout(),
-                self.stderr()
-            ),
-        ))
+        let why = format!(
+            "{} did not print {needle:?} on {stream:?} within {timeout:?}{}",
+            self.name,
+            self.printed()
+        );
+        Err(error(io::ErrorKind::TimedOut, why))
     }
 
-    /// Send SIGINT, as Ctrl-C in a terminal does.
-    #[cfg(unix)]
-    pub fn interrupt(&self) -> io::Result<()> {
-        use nix::sys::signal::{Signal, kill};
-        use nix::unistd::Pid;
-        let pid = i32::try_from(self.child.id()).map_err(io::Error::other)?;
-        kill(Pid::from_raw(pid), Signal::SIGINT).map_err(io::Error::from)
+    /// Both streams, for an error message.
+    fn printed(&self) -> String {
+        let (out, err) = (self.stdout(), self.stderr());
+        format!("\n--- stdout:\n{out}\n--- stderr:\n{err}")
     }
 
-    /// Windows has no SIGINT to send to one process (Ctrl-C goes to a whole console):
-    /// a test that needs it says so with `#[cfg(unix)]`, and this says why it can't.
-    #[cfg(not(unix))]
+    /// Send SIGINT, as Ctrl-C in a terminal does. Windows has no SIGINT to send to one
+    /// process (Ctrl-C goes to a whole console): there this says so, and a test that
+    /// needs it says so with `#[cfg(unix)]`.
     pub fn interrupt(&self) -> io::Result<()> {
-        Err(io::Error::new(
+        #[cfg(unix)]
+        let sent = self.signal(nix::sys::signal::Signal::SIGINT);
+        #[cfg(not(unix))]
+        let sent = Err(error(
             io::ErrorKind::Unsupported,
-            "no SIGINT on this system: the test needs #[cfg(unix)]",
-        ))
+            "no SIGINT on this system: the test needs #[cfg(unix)]".into(),
+        ));
+        sent
     }
 
     /// Send SIGTERM, as `kill PID` does (a service manager stopping the program).
     #[cfg(unix)]
     pub fn terminate(&self) -> io::Result<()> {
-        use nix::sys::signal::{Signal, kill};
-        use nix::unistd::Pid;
+        self.signal(nix::sys::signal::Signal::SIGTERM)
+    }
+
+    #[cfg(unix)]
+    fn signal(&self, signal: nix::sys::signal::Signal) -> io::Result<()> {
         let pid = i32::try_from(self.child.id()).map_err(io::Error::other)?;
-        kill(Pid::from_raw(pid), Signal::SIGTERM).map_err(io::Error::from)
+        let pid = nix::unistd::Pid::from_raw(pid);
+        nix::sys::signal::kill(pid, signal).map_err(io::Error::from)
+    }
+
+    /// Kill the program now (SIGKILL on Unix, TerminateProcess on Windows).
+    pub fn kill(&mut self) -> io::Result<()> {
+        self.child.kill()
     }
 
     /// Have both output streams closed (the program, and anything it started that shares
     /// its stdout and stderr, has ended or closed them)?
     pub fn output_closed(&self) -> bool {
-        self.shared.lock().open_streams == 0
+        self.shared.lock().open == 0
     }
 
     /// Wait, at most `timeout`, until both output streams have closed, so that every line
     /// the program printed is in [`Running::lines_from`]. Returns whether they closed.
     pub fn wait_output_closed(&self, timeout: Duration) -> bool {
-        self.wait_until(timeout, |c| c.open_streams == 0)
+        self.wait_until(timeout, |c| c.open == 0)
     }
 
     /// Has the program ended? Returns its status if so, without waiting.
@@ -354,31 +354,27 @@ impl Running {
             }
             if Instant::now() >= deadline {
                 let _ = self.child.kill();
-                return Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!(
-                        "{} was still running after {timeout:?}\n--- stdout:\n{}\n--- stderr:\n{}",
-                        self.name,
-                        self.stdout(),
-                        self.stderr()
-                    ),
-                ));
+                let why = format!(
+                    "{} was still running after {timeout:?}{}",
+                    self.name,
+                    self.printed()
+                );
+                return Err(error(io::ErrorKind::TimedOut, why));
             }
             // The exit itself has no file descriptor to wait on. The output pipes usually
             // close at the same moment, so wait on them; then poll the status briefly.
-            if self.wait_until(Duration::from_millis(20), |c| c.open_streams == 0) {
+            if self.wait_output_closed(Duration::from_millis(20)) {
                 thread::sleep(Duration::from_millis(1));
             }
         };
         // A grandchild could keep the pipes open; don't wait for it forever.
-        let rest = deadline
-            .saturating_duration_since(Instant::now())
-            .max(Duration::from_secs(1));
-        self.wait_until(rest, |c| c.open_streams == 0);
+        let rest = deadline.saturating_duration_since(Instant::now());
+        self.wait_output_closed(rest.max(Duration::from_secs(1)));
+        let (stdout, stderr) = (self.stdout(), self.stderr());
         Ok(Finished {
             status,
-            stdout: self.stdout(),
-            stderr: self.stderr(),
+            stdout,
+            stderr,
         })
     }
 }
@@ -401,29 +397,20 @@ pub fn run_with_stdout_closed<S: AsRef<OsStr>>(
     program: impl AsRef<OsStr>,
     args: &[S],
 ) -> io::Result<(Option<i32>, String)> {
-    let mut running = Running::spawn_with(
-        {
-            let mut command = Command::new(program);
-            command.args(args);
-            command
-        },
-        Some(0),
-    )?;
-    running.close_stdin();
-    let finished = running.finish(PATIENCE)?;
+    let mut command = Command::new(program);
+    command.args(args);
+    let finished = Running::spawn_head(command, 0)?.finish(PATIENCE)?;
     Ok((finished.status.code(), finished.stderr))
 }
 
 /// The last few lines of `text`, for error messages.
 pub fn tail(text: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
-    let start = lines.len().saturating_sub(5);
-    let shown = lines[start..].join(" | ");
+    let shown = lines[lines.len().saturating_sub(5)..].join(" | ");
     if shown.is_empty() {
-        String::from("(nothing)")
-    } else {
-        shown
+        return String::from("(nothing)");
     }
+    shown
 }
 
 /// Copy one output stream into `shared` until it ends, or (`head`) until that many lines
@@ -431,62 +418,47 @@ pub fn tail(text: &str) -> String {
 fn copy_output(
     mut from: impl Read + Send + 'static,
     stream: Stream,
-    shared: Arc<Shared>,
+    shared: &Arc<Shared>,
     head: Option<usize>,
 ) {
-    if head == Some(0) {
-        drop(from); // nobody reads: the program's first print finds its stdout closed
-        shared.lock().open_streams -= 1;
-        return;
-    }
+    shared.lock().open += 1;
+    let shared = Arc::clone(shared);
     thread::spawn(move || {
-        let index = match stream {
-            Stream::Stdout => 0,
-            Stream::Stderr => 1,
-        };
         let mut buf = [0u8; 8192];
         loop {
-            let lines_so_far = shared.lock().stdout.iter().filter(|&&b| b == b'\n').count();
+            let lines = shared
+                .lock()
+                .lines
+                .iter()
+                .filter(|l| l.stream == stream)
+                .count();
+            let enough = head.is_some_and(|head| lines >= head);
+            // Once enough lines have come, one more read (what the program wrote while
+            // `head` was still reading: those writes succeeded), and then the pipe closes.
             let n = match from.read(&mut buf) {
-                _ if head.is_some_and(|lines| lines_so_far >= lines) => 0,
-                Ok(0) | Err(_) => 0,
-                Ok(n) => n,
+                _ if enough => 0,
+                got => got.unwrap_or(0),
             };
             let mut captured = shared.lock();
             let now = Instant::now();
+            captured.bytes[stream as usize].extend_from_slice(&buf[..n]);
+            for &byte in &buf[..n] {
+                match byte {
+                    b'\n' => captured.end_line(now, stream),
+                    _ => captured.partial[stream as usize].push(byte),
+                }
+            }
             if n == 0 {
-                let rest = std::mem::take(&mut captured.partial[index]);
-                if !rest.is_empty() {
-                    push_line(&mut captured, now, stream, &rest);
+                if !captured.partial[stream as usize].is_empty() {
+                    captured.end_line(now, stream);
                 }
-                captured.open_streams -= 1;
-                shared.changed.notify_all();
-                return;
-            }
-            let chunk = &buf[..n];
-            match stream {
-                Stream::Stdout => captured.stdout.extend_from_slice(chunk),
-                Stream::Stderr => captured.stderr.extend_from_slice(chunk),
-            }
-            for &byte in chunk {
-                if byte == b'\n' {
-                    let line = std::mem::take(&mut captured.partial[index]);
-                    push_line(&mut captured, now, stream, &line);
-                } else {
-                    captured.partial[index].push(byte);
-                }
+                captured.open -= 1;
             }
             shared.changed.notify_all();
+            if n == 0 {
+                return;
+            }
         }
-    });
-}
-
-fn push_line(captured: &mut Captured, at: Instant, stream: Stream, raw: &[u8]) {
-    let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-    captured.lines.push(Line {
-        at,
-        stream,
-        text: String::from_utf8_lossy(raw).into_owned(),
     });
 }
 
@@ -499,14 +471,12 @@ pub fn workspace_bin(name: &str) -> PathBuf {
     if dir.ends_with("deps") {
         dir.pop();
     }
-    dir.join(name)
+    dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
 }
 
-/// Connect a test socket, with read and write timeouts so a silent peer fails the test
-/// instead of hanging it.
 /// A folder of one test's own under the system's temporary folder, removed when dropped:
-/// where a download is saved, or the root a server serves. Mode 755, so that a peer
-/// running as another user (in.tftpd serves as `nobody`) can read what it holds.
+/// where a download is saved, or the root a server serves. Mode 755 on Unix, so that a
+/// peer running as another user (in.tftpd serves as `nobody`) can read what it holds.
 pub struct Scratch(PathBuf);
 
 impl Scratch {
@@ -514,8 +484,8 @@ impl Scratch {
         use std::sync::atomic::{AtomicUsize, Ordering};
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, Ordering::SeqCst);
-        let path =
-            std::env::temp_dir().join(format!("lesson-test-{}-{n}-{label}", std::process::id()));
+        let name = format!("lesson-test-{}-{n}-{label}", std::process::id());
+        let path = std::env::temp_dir().join(name);
         let _ = std::fs::remove_dir_all(&path);
         std::fs::create_dir_all(&path).expect("create a scratch folder");
         #[cfg(unix)]
@@ -545,8 +515,8 @@ impl Scratch {
 
     /// The names in the folder, sorted: to see that a failure left nothing behind.
     pub fn names(&self) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(&self.0)
-            .expect("read the scratch folder")
+        let entries = std::fs::read_dir(&self.0).expect("read the scratch folder");
+        let mut names: Vec<String> = entries
             .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
             .collect();
         names.sort();
@@ -584,16 +554,16 @@ pub fn refused_port() -> io::Result<RefusedPort> {
     // No SO_REUSEADDR: nothing else may bind this port while we hold it.
     let socket = Socket::new(Domain::IPV4, Type::STREAM, None)?;
     socket.bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())?;
-    let addr = socket
-        .local_addr()?
-        .as_socket()
-        .ok_or_else(|| io::Error::other("not an inet address"))?;
+    let addr = socket.local_addr()?.as_socket();
+    let addr = addr.ok_or_else(|| io::Error::other("not an inet address"))?;
     Ok(RefusedPort {
         _socket: socket,
         addr,
     })
 }
 
+/// Connect a test socket, with read and write timeouts so a silent peer fails the test
+/// instead of hanging it.
 pub fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
     let stream = TcpStream::connect_timeout(&addr, PATIENCE)?;
     stream.set_read_timeout(Some(PATIENCE))?;
@@ -611,11 +581,9 @@ pub fn read_at_least(stream: &mut impl Read, len: usize) -> io::Result<Vec<u8>> 
             // A signal arrived during the read (with a read timeout set, the kernel does
             // not restart it): read again, as read_exact and read_to_end do.
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Ok(0) => break,
             other => other?,
         };
-        if n == 0 {
-            break;
-        }
         got.extend_from_slice(&buf[..n]);
     }
     Ok(got)
@@ -633,15 +601,15 @@ pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
-/// Find a peer program (`python3`, `nc`, `in.tftpd`, ...) on PATH. When it is missing:
-/// under CI, panic (the test fails); elsewhere, print a notice and return `None` so the
-/// test can skip.
+/// Find a peer program (`python3`, `nc`, `in.tftpd`, ...) on PATH (`NAME.exe` too on
+/// Windows). When it is missing: under CI, panic (the test fails); elsewhere, print a
+/// notice and return `None` so the test can skip.
 pub fn peer_program(name: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(name))
-            .find(|path| path.is_file())
-    });
+    let exe = format!("{name}{}", std::env::consts::EXE_SUFFIX);
+    let paths = std::env::var_os("PATH").unwrap_or_default();
+    let found = std::env::split_paths(&paths)
+        .flat_map(|dir| [dir.join(name), dir.join(&exe)])
+        .find(|path| path.is_file());
     if found.is_none() {
         if in_ci() {
             panic!("{name} is not installed, and under CI=true a test may not skip for it");
@@ -662,8 +630,7 @@ pub fn python3() -> Option<PathBuf> {
 /// programs'. Add the arguments, then start it with [`Running::spawn`].
 pub fn python_command(script: impl AsRef<Path>) -> Option<Command> {
     let mut command = Command::new(python3()?);
-    command
-        .arg(script.as_ref())
-        .env("PYTHONIOENCODING", "utf-8");
+    command.arg(script.as_ref());
+    command.env("PYTHONIOENCODING", "utf-8");
     Some(command)
 }

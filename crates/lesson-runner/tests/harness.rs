@@ -1,5 +1,6 @@
 //! The harness tested on small shell programs, so a broken harness can't make every
-//! lesson test pass or fail for the wrong reason.
+//! lesson test pass or fail for the wrong reason. (Those need `sh`, so they are Unix's;
+//! the taps' tests run everywhere.)
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, UdpSocket};
@@ -13,6 +14,7 @@ fn sh(script: &str) -> Running {
 }
 
 #[test]
+#[cfg_attr(not(unix), ignore = "needs sh")]
 fn banner_address_is_returned() {
     let child = sh("echo 'listening on 127.0.0.1:4321'; cat");
     let addr = child.wait_for_banner(PATIENCE).expect("banner");
@@ -20,6 +22,7 @@ fn banner_address_is_returned() {
 }
 
 #[test]
+#[cfg_attr(not(unix), ignore = "needs sh")]
 fn a_wrong_first_line_is_an_error_naming_it() {
     let child = sh("echo 'hello there'; echo oops >&2");
     let err = child.wait_for_banner(PATIENCE).expect_err("not a banner");
@@ -29,6 +32,7 @@ fn a_wrong_first_line_is_an_error_naming_it() {
 }
 
 #[test]
+#[cfg_attr(not(unix), ignore = "needs sh")]
 fn a_silent_program_times_out_with_its_name() {
     let child = sh("exec cat");
     let started = Instant::now();
@@ -43,6 +47,7 @@ fn a_silent_program_times_out_with_its_name() {
 }
 
 #[test]
+#[cfg_attr(not(unix), ignore = "needs sh")]
 fn stdin_output_and_exit_code_are_collected() {
     let mut child = sh("read line; echo \"got $line\"; echo warn >&2; exit 3");
     child.write_stdin("abc\n").expect("write stdin");
@@ -54,6 +59,7 @@ fn stdin_output_and_exit_code_are_collected() {
 }
 
 #[test]
+#[cfg_attr(not(unix), ignore = "needs sh")]
 fn finish_kills_a_program_that_does_not_end() {
     let child = sh("exec sleep 30");
     let err = child
@@ -63,6 +69,7 @@ fn finish_kills_a_program_that_does_not_end() {
 }
 
 #[test]
+#[cfg(unix)]
 fn interrupt_delivers_sigint() {
     let child = sh("trap 'echo interrupted; exit 7' INT; echo ready; while :; do sleep 0.05; done");
     child.wait_for_stdout("ready", PATIENCE).expect("ready");
@@ -73,6 +80,7 @@ fn interrupt_delivers_sigint() {
 }
 
 #[test]
+#[cfg(target_os = "linux")] // looks in /proc
 fn drop_kills_and_reaps_the_child() {
     let child = sh("exec sleep 30");
     let pid = child.pid();
@@ -83,6 +91,7 @@ fn drop_kills_and_reaps_the_child() {
 }
 
 #[test]
+#[cfg_attr(not(unix), ignore = "needs sh")]
 fn lines_are_kept_in_order_with_their_stream() {
     let child = sh("echo one; sleep 0.1; echo two >&2; sleep 0.1; printf three");
     child.wait_for_stdout("three", PATIENCE).expect("three");

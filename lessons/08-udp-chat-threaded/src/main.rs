@@ -115,7 +115,9 @@ fn receive_forever(socket: &UdpSocket, local: SocketAddr, encoding: Encoding) {
         // send to our port, not only --peer.
         let (n, from) = match socket.recv_from(&mut buf).at("receive", local) {
             Ok(received) => received,
-            // One failed receive is no reason to stop listening: report it and go on.
+            // One failed receive is no reason to stop listening: report it and go on. (On
+            // Windows a datagram we sent to a port where nobody listens comes back here:
+            // an ICMP "port unreachable" fails the next recv_from with "connection reset".)
             Err(failure) => {
                 eprintln!("{failure}");
                 continue;

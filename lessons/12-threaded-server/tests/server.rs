@@ -3,7 +3,6 @@
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::Command;
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -331,7 +330,7 @@ fn the_client_shows_control_characters_from_the_server_escaped() {
 fn the_server_goes_on_serving_when_its_stdout_is_closed() {
     // As `threaded-server --port 0 | head -1`: after the banner nobody reads its stdout.
     // Its line about the first client closes the pipe; the next lines find it closed.
-    let mut command = Command::new(SERVER);
+    let mut command = std::process::Command::new(SERVER);
     command.args(["--port", "0", "--work-ms", "0"]);
     let mut run = Running::spawn_head(command, 1).expect("start server");
     let addr = run.wait_for_banner(PATIENCE).expect("banner");

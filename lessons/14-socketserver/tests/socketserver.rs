@@ -3,7 +3,6 @@
 
 use std::io::Write;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::process::Command;
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -357,7 +356,7 @@ fn the_server_goes_on_serving_when_its_stdout_is_closed() {
     // As `socketserver-server --port 0 | head -1`: after the banner nobody reads its
     // stdout. The first client's lines close the pipe; the next ones find it closed.
     // Every client must still get its hellos (no handler thread dies on a panic).
-    let mut command = Command::new(SERVER);
+    let mut command = std::process::Command::new(SERVER);
     command.args(["--port", "0"]);
     let mut run = Running::spawn_head(command, 1).expect("start server");
     let addr = run.wait_for_banner(PATIENCE).expect("banner");

@@ -15,7 +15,7 @@
 //! Try:           a real server: in.tftpd (Debian's tftpd-hpa), see the README.
 
 use std::fs::{self, File};
-use std::io::ErrorKind::{Interrupted, TimedOut, WouldBlock};
+use std::io::ErrorKind::{ConnectionReset, Interrupted, TimedOut, WouldBlock};
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
 use std::path::{Path, PathBuf};
@@ -179,6 +179,14 @@ fn download(server: SocketAddr, args: &Args, temp: &Path) -> Result<(u64, u64, u
         let (n, from) = match socket.recv_from(&mut buf) {
             Ok(got) => got,
             Err(e) if matches!(e.kind(), WouldBlock | TimedOut | Interrupted) => continue,
+            // Windows only: an ICMP "port unreachable" for a datagram we sent earlier (to a
+            // server that isn't running, or our ERROR 5 to a stranger who has gone) fails
+            // the next recv_from with "connection reset" (WSAECONNRESET; Linux says nothing
+            // to an unconnected socket). Nothing arrived: say so, and back to 3.
+            Err(e) if e.kind() == ConnectionReset => {
+                eprintln!("receive {to}: connection reset: a datagram met a closed port; going on");
+                continue;
+            }
             Err(e) => return Err(e).at("receive", to),
         };
         // The first answer from the server's machine fixes its transfer ID: in.tftpd

@@ -99,6 +99,9 @@ fn run(args: Args) -> Result<(), Failure> {
     loop {
         let (n, peer) = match socket.recv_from(&mut buf) {
             Ok(got) => got,
+            // A failed receive is no reason to stop serving: report it and go on. (On
+            // Windows this is also where an ICMP "port unreachable" for an ERROR we sent
+            // to a client that has gone shows up, as "connection reset".)
             Err(e) => {
                 eprintln!("{}", error_line("receive", local, &e));
                 continue;
@@ -337,6 +340,17 @@ fn lock_step(
             let (n, from) = match socket.recv_from(&mut buf) {
                 Ok(got) => got,
                 Err(e) if timed_out(&e) => break,
+                // Windows only: an ICMP "port unreachable" for a datagram sent earlier (our
+                // ERROR 5 to a stranger who has gone, or a DATA to a client that quit)
+                // fails the next recv_from with "connection reset" (WSAECONNRESET; Linux
+                // says nothing to an unconnected socket). Nothing arrived: wait on, as after
+                // silence, so the retries decide.
+                Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {
+                    eprintln!(
+                        "receive {peer}: connection reset: a datagram met a closed port; going on"
+                    );
+                    continue;
+                }
                 Err(e) => return Err(e).at("receive", peer),
             };
             if from != peer {

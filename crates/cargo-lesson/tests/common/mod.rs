@@ -1,11 +1,10 @@
 //! Test fixtures for the `lesson` command: a throw-away lessons folder whose "programs"
 //! are tiny shell scripts, so the runner's fault handling is tested without depending on
-//! any real lesson.
+//! any real lesson. (Those are Unix's: a test that runs one is ignored elsewhere.)
 
 #![allow(dead_code)] // each test file uses a different part
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -60,7 +59,7 @@ impl Fixture {
     pub fn script(&self, name: &str, body: &str) {
         let path = self.root.join("bin").join(name);
         fs::write(&path, format!("#!/bin/sh\n{body}\n")).expect("write script");
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).expect("chmod script");
+        executable(&path);
     }
 
     /// The `lesson` command pointed at this fixture, colour off.
@@ -92,6 +91,17 @@ impl Drop for Fixture {
     }
 }
 
+/// `chmod 755 PATH` (Unix; elsewhere a script can't be run as a program anyway).
+pub fn executable(path: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(0o755)).expect("chmod 755");
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -106,7 +116,14 @@ pub fn pids(output: &str) -> Vec<i32> {
 }
 
 /// Processes whose process group is one of `groups` (each child of the runner leads its
-/// own group, so this finds the children and anything they started).
+/// own group, so this finds the children and anything they started). Linux: it reads
+/// /proc; elsewhere there is nothing to look in, and nothing is found.
+#[cfg(not(target_os = "linux"))]
+pub fn alive_in_groups(_groups: &[i32]) -> Vec<String> {
+    Vec::new()
+}
+
+#[cfg(target_os = "linux")]
 pub fn alive_in_groups(groups: &[i32]) -> Vec<String> {
     let mut alive = Vec::new();
     let Ok(entries) = fs::read_dir("/proc") else {

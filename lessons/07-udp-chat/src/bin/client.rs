@@ -136,6 +136,7 @@ fn receive(
     server: SocketAddr,
     timeout: Duration,
 ) -> Result<(usize, SocketAddr), Failure> {
+    let connected = socket.peer_addr().is_ok();
     loop {
         match socket.recv_from(buf) {
             // Ctrl-Z and `fg`: with a read timeout set, the kernel does not restart
@@ -152,6 +153,17 @@ fn receive(
                 return Err(Failure::new(format!(
                     "no reply from {server} within {secs} s"
                 )));
+            }
+            // Windows only: without --connect too, an ICMP "port unreachable" for our
+            // datagram (nobody at the server's port) fails recv_from with "connection
+            // reset" (WSAECONNRESET). Linux tells only a connected socket, as "connection
+            // refused", which ends us below. Unconnected: say so and wait on, as Linux
+            // does, until the timeout.
+            Err(e) if e.kind() == io::ErrorKind::ConnectionReset && !connected => {
+                eprintln!(
+                    "receive {server}: connection reset: our datagram met a closed port; still waiting"
+                );
+                continue;
             }
             received => return received.at("receive", server),
         }

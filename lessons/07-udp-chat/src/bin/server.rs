@@ -65,7 +65,9 @@ fn run(args: Args) -> Result<(), Failure> {
         // to close).
         let (n, peer) = match socket.recv_from(&mut buf).at("receive", local) {
             Ok(received) => received,
-            // One bad datagram is not the end of the server: report it, keep serving.
+            // One bad datagram is not the end of the server: report it, keep serving. (On
+            // Windows a reply we sent to a client that has gone comes back here too: an
+            // ICMP "port unreachable" fails the next recv_from with "connection reset".)
             Err(failure) => {
                 eprintln!("{failure}");
                 continue;

@@ -5,7 +5,6 @@
 
 use std::fs;
 use std::net::{SocketAddr, UdpSocket};
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -21,8 +20,20 @@ pub use lesson_runner::Scratch;
 pub fn file(dir: &Scratch, name: &str, contents: Vec<u8>) -> Vec<u8> {
     let path = dir.join(name);
     fs::write(&path, &contents).expect("write a test file");
-    fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).expect("chmod 644");
+    readable(&path);
     contents
+}
+
+/// Mode 644 on Unix, where in.tftpd serves as the user `nobody`. (Windows has no
+/// in.tftpd, and no mode bits.)
+pub fn readable(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(0o644)).expect("chmod 644");
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 /// `len` bytes that look random and are the same on every run for the same `seed`
@@ -78,7 +89,7 @@ pub fn start_in_tftpd(root: &Path, extra: &[&str]) -> Option<(Running, SocketAdd
     let program = peer_program("in.tftpd")?;
     let probe = root.join(".probe");
     fs::write(&probe, b"ready").expect("write the probe file");
-    fs::set_permissions(&probe, fs::Permissions::from_mode(0o644)).expect("chmod 644");
+    readable(&probe);
     // Another program could take the port between our look and in.tftpd's bind: then
     // in.tftpd exits at once, and we try another port.
     let mut last_words = String::new();

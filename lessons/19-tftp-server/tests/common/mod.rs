@@ -5,7 +5,6 @@
 
 use std::fs;
 use std::net::{SocketAddr, UdpSocket};
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -19,8 +18,20 @@ pub use lesson_runner::Scratch;
 pub fn file(dir: &Scratch, name: &str, contents: Vec<u8>) -> Vec<u8> {
     let path = dir.join(name);
     fs::write(&path, &contents).expect("write a test file");
-    fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).expect("chmod 644");
+    readable(&path);
     contents
+}
+
+/// Mode 644 on Unix, where in.tftpd serves as the user `nobody`. (Windows has no
+/// in.tftpd, and no mode bits.)
+pub fn readable(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(0o644)).expect("chmod 644");
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 /// `len` bytes that look random and are the same on every run for the same `seed`
