@@ -57,13 +57,18 @@ pub fn diff(a: &Lesson, b: &Lesson, all: bool, stat: bool, style: Style) -> Stri
             fs::read(a.dir.join(&name)).ok(),
             fs::read(b.dir.join(&name)).ok(),
         );
-        if old == new {
-            continue;
-        }
+        // The exercise marks (`// exercise NAME: HINT`, `// exercise end`) are for the
+        // student's copy, not part of what one version changes in the other.
         let text = |bytes: &Option<Vec<u8>>| {
-            String::from_utf8_lossy(bytes.as_deref().unwrap_or_default()).into_owned()
+            let text = String::from_utf8_lossy(bytes.as_deref().unwrap_or_default());
+            let lines = text.split_inclusive('\n');
+            let code = lines.filter(|l| !l.trim_start().starts_with("// exercise "));
+            code.collect::<String>()
         };
         let (old_text, new_text) = (text(&old), text(&new));
+        if old_text == new_text && old.is_some() == new.is_some() {
+            continue;
+        }
         let diff = TextDiff::from_lines(&old_text, &new_text);
         if stat {
             let changes: Vec<ChangeTag> = diff.iter_all_changes().map(|c| c.tag()).collect();
