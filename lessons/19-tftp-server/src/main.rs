@@ -14,7 +14,7 @@
 //! Then, in another terminal:
 //!                cargo run -p tftp-client-v2 -- --port 6969 hello.txt
 //! You will see:  listening on 127.0.0.1:6969 / RRQ "hello.txt" octet ... from 127.0.0.1:51234
-//!                / sent "hello.txt" to 127.0.0.1:51234: 1183 bytes in 3 blocks of 512 ...
+//!                / sent "hello.txt" to 127.0.0.1:51234: 1257 bytes in 3 blocks of 512 ...
 //! Try:           tftp -m binary 127.0.0.1 6969 -c get hello.txt   (Debian's tftp-hpa)
 
 use std::fs::{self, File};
