@@ -40,6 +40,7 @@ macro_rules! say_raw {
 mod bench;
 mod check;
 mod diff;
+mod exercise;
 mod interop;
 mod meta;
 mod names;
@@ -75,6 +76,15 @@ struct Cli {
     /// Don't run `cargo build` first; use the programs as they are.
     #[arg(long, global = true)]
     no_build: bool,
+    /// Where your copies of the lessons go (`cargo lesson start`), beside lessons/.
+    #[arg(
+        long,
+        global = true,
+        value_name = "NAME",
+        default_value = "exercises",
+        hide = true
+    )]
+    exercises_dir: String,
     /// Colour: auto (only on a terminal, never under NO_COLOR), always or never.
     #[arg(long, global = true, default_value = "auto", value_parser = ["auto", "always", "never"])]
     color: String,
@@ -101,12 +111,40 @@ enum Cmd {
         #[arg(long)]
         all: bool,
     },
-    /// Check every lesson's metadata (numbers, names, demos, transcripts), and the README's
-    /// lesson table and interop table against the metadata and the tests.
+    /// With NAME: run lesson NAME's own tests against your copy of it (exercises/NN-name)
+    /// and tell the story of the first check that fails. Without: check every lesson's
+    /// metadata (numbers, names, demos, transcripts), and the README's lesson table and
+    /// interop table against the metadata and the tests.
     Check {
+        /// The lesson whose exercises to check (package, folder or number).
+        name: Option<String>,
+        /// With NAME: check again each time a file of your copy is saved.
+        #[arg(long, requires = "name")]
+        watch: bool,
         /// Skip the top-level README's tables.
         #[arg(long)]
         no_readme: bool,
+    },
+    /// Make your own copy of a lesson in exercises/NN-name, its marked steps left for you
+    /// to write (todo!() with a hint).
+    Start {
+        /// The lesson (package, folder or number).
+        name: String,
+    },
+    /// The next step to write in your copy of a lesson, and its hint.
+    Hint {
+        /// The lesson (package, folder or number).
+        name: String,
+    },
+    /// Every exercise of every lesson, and which ones you have passed.
+    Exercises {
+        /// For CI: every copy builds as generated, and each step left as todo!() fails
+        /// the lesson's tests.
+        #[arg(long)]
+        verify: bool,
+        /// With --verify: only these lessons.
+        #[arg(requires = "verify")]
+        names: Vec<String>,
     },
     /// Print the top-level README's lesson table, generated from the lessons' metadata.
     ReadmeTable {
@@ -248,7 +286,45 @@ fn dispatch(cli: &Cli) -> Outcome {
             say_raw!("{}", diff::diff(a, b, *all, *stat, world.style));
             Ok(0)
         }
-        Cmd::Check { no_readme } => check_command(&world, *no_readme),
+        Cmd::Check {
+            name: Some(name),
+            watch,
+            ..
+        } => {
+            let lesson = written(&world, name)?;
+            exercise::check(&exercises(cli, &world), lesson, *watch).map_err(|e| Fail(1, e))
+        }
+        Cmd::Check { no_readme, .. } => check_command(&world, *no_readme),
+        Cmd::Start { name } => {
+            let lesson = written(&world, name)?;
+            exercise::start(&exercises(cli, &world), lesson).map_err(|e| Fail(1, e))?;
+            Ok(0)
+        }
+        Cmd::Hint { name } => {
+            let lesson = written(&world, name)?;
+            exercise::hint(&exercises(cli, &world), lesson).map_err(|e| Fail(1, e))?;
+            Ok(0)
+        }
+        Cmd::Exercises { verify: false, .. } => {
+            exercise::list(&exercises(cli, &world), &world.lessons).map_err(|e| Fail(1, e))?;
+            Ok(0)
+        }
+        Cmd::Exercises {
+            verify: true,
+            names,
+        } => {
+            let course = |l: &Lesson| {
+                let section = l.meta.section.as_deref().unwrap_or_default();
+                !section.starts_with("beyond the course")
+            };
+            let picked: Vec<&Lesson> = if names.is_empty() {
+                world.lessons.iter().collect()
+            } else {
+                let found: Result<Vec<_>, _> = names.iter().map(|n| written(&world, n)).collect();
+                found?
+            };
+            exercise::verify(&world.root, &picked, &course).map_err(|e| Fail(1, e))
+        }
         Cmd::ReadmeTable { write } => {
             let table = check::readme_table(&world.lessons);
             if *write {
@@ -274,6 +350,11 @@ fn dispatch(cli: &Cli) -> Outcome {
         Cmd::Transcripts { names, update } => transcripts(cli, &world, names, *update),
         Cmd::Bench(args) => bench::bench(cli, &world, args),
     }
+}
+
+/// The student's copies of the lessons.
+fn exercises(cli: &Cli, world: &World) -> exercise::Workspace {
+    exercise::Workspace::new(&world.root, &cli.exercises_dir)
 }
 
 /// The workspace this program was built from; if it has moved since, the nearest folder

@@ -61,7 +61,9 @@ fn run() -> Result<(), Failure> {
 
     // socket() + connect() in one call: the kernel picks our own port, and the three-way
     // handshake happens here. If nobody listens, this is where we hear "refused".
+    // exercise connect (let mut stream: TcpStream): connect to addrs (stage connect, at host:port)
     let mut stream = TcpStream::connect(&addrs[..]).at("connect", host_port(&host, port))?;
+    // exercise end
     let peer = stream.peer_addr().at("connect", host_port(&host, port))?;
 
     let Some(message) = prompt("message: ").at("read", "stdin")? else {
@@ -70,8 +72,10 @@ fn run() -> Result<(), Failure> {
 
     // send(): the text as UTF-8 bytes. write_all keeps writing until every byte is
     // handed to the kernel (Python's send() may send only part; sendall() wouldn't).
+    // exercise send: write_all the message's bytes to the stream, then say how many were sent
     stream.write_all(message.as_bytes()).at("send", peer)?;
     say!("sent {} bytes to {peer}", message.len());
+    // exercise end
 
     // close(): dropping the stream closes the socket; the server's recv() then returns
     // what we sent, and after that an empty result.

@@ -1,8 +1,10 @@
 //! tcp-client-v1 as a student runs it: typed answers on stdin, a real listening socket on
 //! the other side.
 
-use std::net::{SocketAddr, TcpListener};
-use std::time::Duration;
+use std::io::ErrorKind;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::thread;
+use std::time::{Duration, Instant};
 
 use lesson_runner::{PATIENCE, Running, read_to_close};
 
@@ -23,9 +25,28 @@ fn client(typed: &str) -> Running {
     client
 }
 
+/// Accept one connection, for PATIENCE at most: a client that never connects (it failed
+/// before its connect) fails the test instead of leaving it waiting.
+fn accept(listener: &TcpListener) -> TcpStream {
+    listener
+        .set_nonblocking(true)
+        .expect("nonblocking listener");
+    let deadline = Instant::now() + PATIENCE;
+    let conn = loop {
+        match listener.accept() {
+            Err(e) if e.kind() == ErrorKind::WouldBlock && Instant::now() < deadline => {
+                thread::sleep(Duration::from_millis(10));
+            }
+            accepted => break accepted.expect("the client connects within PATIENCE").0,
+        }
+    };
+    conn.set_nonblocking(false).expect("blocking connection");
+    conn
+}
+
 /// Accept one connection and return every byte the client sent before closing.
 fn receive_all(listener: &TcpListener) -> Vec<u8> {
-    let (mut conn, _) = listener.accept().expect("accept");
+    let mut conn = accept(listener);
     conn.set_read_timeout(Some(PATIENCE)).expect("timeout");
     read_to_close(&mut conn).expect("read until the client closes")
 }
@@ -104,7 +125,7 @@ fn a_server_that_closes_at_once_is_no_crash() {
     run.write_stdin(format!("127.0.0.1\n{}\n", addr.port()))
         .expect("type");
     // Wait until the client is connected, then hang up before it sends.
-    let (conn, _) = listener.accept().expect("accept");
+    let conn = accept(&listener);
     drop(conn);
     run.write_stdin("too late\n").expect("type message");
     let done = run.finish(PATIENCE).expect("client ends");

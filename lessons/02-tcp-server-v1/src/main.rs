@@ -58,7 +58,9 @@ fn run(args: Args) -> Result<(), Failure> {
 
     // accept() blocks until a client has connected, then returns a NEW socket that talks
     // to that one client, and the client's address. The listening socket stays as it was.
+    // exercise accept (let (client, peer): (TcpStream, SocketAddr)): accept one client
     let (client, peer) = listener.accept().at("accept", local)?;
+    // exercise end
     say!("client {peer} connected");
     // v1 serves one client and then exits, so an error while talking to it ends the
     // program: one line on stderr, exit 1.
@@ -80,6 +82,7 @@ fn serve(mut client: TcpStream, peer: SocketAddr, idle: Duration) -> Result<(), 
     // way, or not fit. TCP carries a stream of bytes, not messages. Whatever this one
     // read did not take is never read.
     let mut buf = [0u8; 1024];
+    // exercise recv (let n: usize): read once into buf; Interrupted reads again, a timeout fails
     let n = loop {
         match client.read(&mut buf) {
             // A signal came (Ctrl-C, or Ctrl-Z and `fg`): with a read timeout set, the
@@ -95,6 +98,7 @@ fn serve(mut client: TcpStream, peer: SocketAddr, idle: Duration) -> Result<(), 
             read => break read.at("receive", peer)?,
         }
     };
+    // exercise end
     // 0 bytes means end of stream: the client closed its side without sending anything.
     if n == 0 {
         say!("client {peer} closed without sending anything");

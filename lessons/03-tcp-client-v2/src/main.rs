@@ -74,6 +74,7 @@ fn run() -> Result<(), Failure> {
     // point that clients usually should not bind. Even one copy, run again right after it
     // closed, finds the port taken for about a minute: the side that closes first keeps
     // the connection in TIME_WAIT, and it holds 5566 until then.
+    // exercise bind: bind the socket to 0.0.0.0:local_port before connect; AddrInUse: suggest 0
     let local = SocketAddr::from((Ipv4Addr::UNSPECIFIED, local_port));
     socket.bind(&local.into()).map_err(|e| match e.kind() {
         AddrInUse => Failure::new(format!(
@@ -82,6 +83,7 @@ fn run() -> Result<(), Failure> {
         )),
         _ => Failure::new(netkit::error_line("bind", local, &e)),
     })?;
+    // exercise end
 
     // The course: server_ip = input(...); server_port = int(input(...))
     let Some(host) = ask("server ip", DEFAULT_IP)? else {
@@ -136,8 +138,10 @@ fn run() -> Result<(), Failure> {
 
         // send(): the text as UTF-8 bytes. write_all keeps writing until every byte is
         // handed to the kernel (Python's send() may send only part; sendall() wouldn't).
+        // exercise send: write_all the message's bytes to the stream, then say how many were sent
         stream.write_all(message.as_bytes()).at("send", peer)?;
         say!("sent {} bytes to {peer}", message.len());
+        // exercise end
 
         // recv(1024): one read, at most 1024 bytes; it waits until something arrives.
         // A reply longer than that, or one that arrives in pieces, shows up in parts.

@@ -73,6 +73,7 @@ fn run(args: Args) -> Result<(), Failure> {
 
         // accept() blocks until a client has connected, then returns a NEW socket that
         // talks to that one client, and the client's address. The listening socket stays.
+        // exercise accept-loop: accept the next client, serve it; print a failure and go on
         let (client, peer) = match listener.accept().at("accept", local) {
             Ok(accepted) => accepted,
             Err(failure) => {
@@ -86,6 +87,7 @@ fn run(args: Args) -> Result<(), Failure> {
         if let Err(failure) = serve(client, peer, args.idle_timeout) {
             eprintln!("{failure}");
         }
+        // exercise end
     }
 }
 
@@ -103,6 +105,7 @@ fn serve(mut client: TcpStream, peer: SocketAddr, idle: Duration) -> Result<(), 
     // a long one as several. TCP carries a stream of bytes (lesson 09 shows it).
     let mut buf = [0u8; 1024];
     loop {
+        // exercise read-until-0 (let n: usize): read into buf (again on Interrupted); 0 ends the loop
         let n = match client.read(&mut buf) {
             // A signal came (Ctrl-C, or Ctrl-Z and `fg`): with a read timeout set, the
             // kernel does not restart the read by itself. Read again.
@@ -122,6 +125,7 @@ fn serve(mut client: TcpStream, peer: SocketAddr, idle: Duration) -> Result<(), 
             say!("client {peer} disconnected");
             break;
         }
+        // exercise end
         // The course decodes UTF-8; bytes that are not valid UTF-8 are shown as U+FFFD, and
         // control characters escaped (`\x1b`, `\n`): a client cannot forge a line of ours.
         say!("received: {}", netkit::escaped_bytes(&buf[..n]));

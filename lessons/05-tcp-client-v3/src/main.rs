@@ -73,7 +73,9 @@ fn run() -> Result<(), Failure> {
     // the three-way handshake happens here. If nobody listens, this is where we hear
     // "refused". (The course's first try-except guards socket() alone; here it cannot
     // fail apart from connect.)
+    // exercise connect (let mut stream: TcpStream): connect to addrs (stage connect, at host:port)
     let mut stream = TcpStream::connect(&addrs[..]).at("connect", host_port(&host, port))?;
+    // exercise end
     let peer = stream.peer_addr().at("connect", host_port(&host, port))?;
     // getsockname(): the address the OS chose for our end of the connection.
     let local = stream.local_addr().at("getsockname", peer)?;
@@ -100,8 +102,10 @@ fn run() -> Result<(), Failure> {
 
         // send(): the text as UTF-8 bytes. write_all keeps writing until every byte is
         // handed to the kernel (Python's send() may send only part; sendall() wouldn't).
+        // exercise send: write_all the message's bytes to the stream, then say how many were sent
         stream.write_all(message.as_bytes()).at("send", peer)?;
         say!("sent {} bytes to {peer}", message.len());
+        // exercise end
 
         // recv(1024): one read, at most 1024 bytes; it waits until something arrives.
         // A reply longer than that, or one that arrives in pieces, shows up in parts.

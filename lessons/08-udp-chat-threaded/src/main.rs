@@ -76,6 +76,7 @@ fn run(args: Args) -> Result<(), Failure> {
     // thread. Closing one handle does not close the socket; the kernel closes it when the
     // last handle goes. (An Arc<UdpSocket> would do as well: send_to and recv_from take
     // &self, because the kernel, not Rust, keeps the socket's state.)
+    // exercise threads (let sender: thread::JoinHandle<Result<(), Failure>>): try_clone, spawn both
     let receiving = socket.try_clone().at("clone socket", local)?;
 
     // The course: tr = Thread(target=recvData); ts = Thread(target=sendData); start both.
@@ -87,6 +88,7 @@ fn run(args: Args) -> Result<(), Failure> {
     let sender = thread::Builder::new()
         .spawn(move || send_lines(&socket, peer, encoding))
         .at("start thread", local)?;
+    // exercise end
 
     // The course joins both threads. We join only the sender: the receiver never ends on
     // its own (recv_from waits for ever), so at end of input we return from main, which
@@ -113,6 +115,7 @@ fn receive_forever(socket: &UdpSocket, local: SocketAddr, encoding: Encoding) {
         // keyboard meanwhile. Each call returns one whole datagram (or, if it was longer
         // than 1024 bytes, its first 1024: the rest is lost) and who sent it: anyone may
         // send to our port, not only --peer.
+        // exercise recv-from (let (n, from): (usize, SocketAddr)): recv_from into buf
         let (n, from) = match socket.recv_from(&mut buf).at("receive", local) {
             Ok(received) => received,
             // One failed receive is no reason to stop listening: report it and go on. (On
@@ -123,6 +126,7 @@ fn receive_forever(socket: &UdpSocket, local: SocketAddr, encoding: Encoding) {
                 continue;
             }
         };
+        // exercise end
         // Control characters escaped (`\x1b`, `\n`): anyone can send to our port, and
         // nobody may forge a line of our output.
         let text = netkit::escaped(&encoding.decode(&buf[..n]));

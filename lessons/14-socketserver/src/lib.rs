@@ -118,6 +118,7 @@ impl<H: Handler> ThreadingTcpServer<H> {
             // ThreadingMixIn.process_request: lesson 12's thread per connection, so that
             // this loop is back in accept() at once. Without the mixin (plain TCPServer),
             // Python calls the handler right here and the next client waits.
+            // exercise process-request: a thread per connection, running the shared handler
             let handler = Arc::clone(&self.handler);
             let spawned = thread::Builder::new().spawn(move || {
                 // handle_error: report, and let the other connections be.
@@ -131,6 +132,7 @@ impl<H: Handler> ThreadingTcpServer<H> {
                 // dropped: closed.
                 eprintln!("{}", error_line("spawn a thread for", peer, &e));
             }
+            // exercise end
         }
     }
 }

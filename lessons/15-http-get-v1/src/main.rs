@@ -96,6 +96,7 @@ fn fetch(url: &Url, target: &Path, args: &Args) -> Result<(), Failure> {
 
     // 3. Receive: recv(1024) until it returns nothing. With `Connection: close`, the
     //    server closing its side is the end of the response.
+    // exercise read-until-0 (let data: Vec<u8>): recv(1024) into data until a read returns 0
     let mut data = Vec::new();
     let mut buf = [0u8; 1024];
     loop {
@@ -114,14 +115,17 @@ fn fetch(url: &Url, target: &Path, args: &Args) -> Result<(), Failure> {
         }
         data.extend_from_slice(&buf[..n]);
     }
+    // exercise end
 
     // 4. The headers and the body are split at the first blank line, \r\n\r\n.
+    // exercise split-head (let (header, html): (&[u8], &[u8])): split data at the first \r\n\r\n
     let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") else {
         let n = data.len();
         let why = format!("the connection closed after {n} bytes, before the head's blank line");
         return Err(Failure::new(format!("receive {addr}: {why}")));
     };
     let (header, html) = (&data[..end], &data[end + 4..]);
+    // exercise end
     // Print the headers, as the course does (control characters made visible).
     for line in String::from_utf8_lossy(header).split("\r\n") {
         say!("{}", escaped(line));

@@ -146,6 +146,7 @@ fn download(server: SocketAddr, args: &Args, temp: &Path) -> Result<(u64, u64), 
         //    times. Only the timer resends: resending on anything else is the sorcerer's
         //    apprentice bug (see the README).
         let to = peer.unwrap_or(server);
+        // exercise resend-timer: send last at once, and again each time the deadline passes
         if sent == 0 || Instant::now() >= deadline {
             if sent > args.retries {
                 let secs = args.timeout.as_secs_f64();
@@ -155,6 +156,7 @@ fn download(server: SocketAddr, args: &Args, temp: &Path) -> Result<(u64, u64), 
             send(&socket, &last, to, args.trace)?;
             (sent, deadline) = (sent + 1, Instant::now() + args.timeout);
         }
+        // exercise end
         // 4. Receive. Nothing within --timeout (Unix says WouldBlock, Windows TimedOut), or
         //    a signal that cut the wait short (Ctrl-C: its handler ends us): back to 3.
         //    Packets that are not the answer don't push the deadline away.
@@ -205,6 +207,7 @@ fn download(server: SocketAddr, args: &Args, temp: &Path) -> Result<(u64, u64), 
                     let why = format!("DATA {block} has {} bytes, over blksize 512", data.len());
                     return Err(refuse(&socket, from, &why));
                 }
+                // exercise data-ack: write the block, ACK it; a block under 512 is the last
                 file.write_all(data).at("write", temp.display())?;
                 (bytes, blocks) = (bytes + data.len() as u64, blocks + 1);
                 last = Packet::Ack { block };
@@ -217,6 +220,7 @@ fn download(server: SocketAddr, args: &Args, temp: &Path) -> Result<(u64, u64), 
                     return Ok((bytes, blocks));
                 }
                 (block, sent) = (block.wrapping_add(1), 0); // back to 3, to send the ACK
+                // exercise end
             }
             // The block our last ACK was for: that ACK was lost (or is slow), and the
             // server sent the block again. ACK it again; don't write it twice.

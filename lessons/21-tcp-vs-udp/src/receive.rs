@@ -221,12 +221,14 @@ fn receive_udp(
     // Each recv_from waits at most this long; it is reset by every datagram.
     udp.set_read_timeout(Some(idle))?;
     loop {
+        // exercise recv-from (let (n, from): (usize, SocketAddr)): recv_from into buf; timeout: break
         let (n, from) = match udp.recv_from(&mut buf) {
             Ok(got) => got,
             // Nothing came in time: the run is over (EAGAIN on Unix, a timeout elsewhere).
             Err(e) if timed_out(&e) => break,
             Err(e) => return Err(e),
         };
+        // exercise end
         let datagram = &buf[..n];
         if datagram == marker {
             // The sender is done. Its other copies, and any datagram overtaken by the
@@ -273,6 +275,7 @@ fn receive_tcp(
     loop {
         // One message: up to and including its newline, but never more than SIZE bytes,
         // so a peer that never sends a newline cannot make us buffer without end.
+        // exercise read-line (let n: usize): one line into line, at most size bytes; stop at 0
         line.clear();
         let n = reader
             .by_ref()
@@ -281,6 +284,7 @@ fn receive_tcp(
         if n == 0 {
             break; // end of stream: the sender has sent everything
         }
+        // exercise end
         if n == size && !line.ends_with(b"\n") {
             // Longer than any message: garbage; skip to the end of that line.
             skip_line(reader, size)?;

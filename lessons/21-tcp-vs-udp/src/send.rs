@@ -108,12 +108,14 @@ fn talk(options: &Options) -> Result<(), Failure> {
     };
     let udp = UdpSocket::bind(local).at("bind", local)?;
     let gap = Duration::from_micros(*gap_us);
+    // exercise udp-send: send_to each message(seq, size) to addr as one datagram, gap apart
     for seq in 0..count {
         udp.send_to(&message(seq, size), addr).at("send", addr)?;
         if !gap.is_zero() {
             thread::sleep(gap);
         }
     }
+    // exercise end
     // The end marker is a datagram too, so it can be lost: send a few copies. (The
     // receiver also gives up after a while without datagrams.)
     for _ in 0..MARKER_COPIES {

@@ -4,8 +4,10 @@
 
 #![allow(dead_code)] // each test file uses a different part of this
 
-use std::io::Write;
+use std::io::{ErrorKind, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::thread;
+use std::time::{Duration, Instant};
 
 use lesson_runner::{PATIENCE, Running, read_at_least, read_to_close};
 
@@ -20,8 +22,21 @@ pub fn listener() -> (TcpListener, SocketAddr) {
 }
 
 /// Accept the client's connection, with a read timeout so a silent client fails the test.
+/// A client that never connects (it failed before its connect) fails it too, after PATIENCE.
 pub fn accept(listener: &TcpListener) -> (TcpStream, SocketAddr) {
-    let (conn, from) = listener.accept().expect("accept");
+    listener
+        .set_nonblocking(true)
+        .expect("nonblocking listener");
+    let deadline = Instant::now() + PATIENCE;
+    let (conn, from) = loop {
+        match listener.accept() {
+            Err(e) if e.kind() == ErrorKind::WouldBlock && Instant::now() < deadline => {
+                thread::sleep(Duration::from_millis(10));
+            }
+            accepted => break accepted.expect("the client connects within PATIENCE"),
+        }
+    };
+    conn.set_nonblocking(false).expect("blocking connection");
     conn.set_read_timeout(Some(PATIENCE)).expect("timeout");
     (conn, from)
 }

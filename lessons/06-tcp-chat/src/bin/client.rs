@@ -66,6 +66,7 @@ fn run(args: Args) -> Result<(), Failure> {
         // to be one whole message; that holds only by luck (small messages, one at a
         // time). TCP is a byte stream: lesson 09 (sticky-packet) shows a read getting part
         // of a message or two at once, and lesson 10 (struct-framing) fixes it.
+        // exercise server-turn (let message: &[u8]): recv the server's message; 0 bytes or q ends
         let n = recv(&mut stream, &mut buf, peer, args.timeout)?;
         // A read of 0 bytes means the server closed the connection without saying `q`.
         if n == 0 {
@@ -77,6 +78,7 @@ fn run(args: Args) -> Result<(), Failure> {
             say!("chat over: server sent q");
             return Ok(());
         }
+        // exercise end
         // Text that is not valid UTF-8 is shown with U+FFFD in place of the bad bytes, and
         // control characters escaped (`\x1b`, `\n`): the server cannot forge our lines.
         say!("server: {}", netkit::escaped_bytes(message));

@@ -108,6 +108,7 @@ fn chat(mut conn: TcpStream, addr: SocketAddr, idle: Duration) -> Result<Next, F
         };
 
         // send(): the line as UTF-8. write_all keeps going until the kernel has every byte.
+        // exercise send-turn: send the line; if it is q, the chat is over: accept the next
         conn.write_all(line.as_bytes()).at("send", addr)?;
         // Whoever types `q` sends it first, so the other side learns the chat is over,
         // and then closes.
@@ -115,12 +116,14 @@ fn chat(mut conn: TcpStream, addr: SocketAddr, idle: Duration) -> Result<Next, F
             say!("chat with {addr} over: you sent q");
             return Ok(Next::Accept);
         }
+        // exercise end
 
         // Their turn: recv(1024). As in the course, one read is taken to be one whole
         // message. That holds here only by luck: the turns keep each side to one small
         // message at a time, and on a quiet machine it arrives in one piece. TCP delivers
         // a stream of bytes, not messages; lesson 09 (sticky-packet) shows a read getting
         // part of a message or two at once, and lesson 10 (struct-framing) fixes it.
+        // exercise recv-turn (let message: &[u8]): recv into buf; 0 bytes or q ends the chat
         let n = recv(&mut conn, &mut buf, addr, idle)?;
         // A read of 0 bytes means the client closed its side without saying `q`.
         if n == 0 {
@@ -132,6 +135,7 @@ fn chat(mut conn: TcpStream, addr: SocketAddr, idle: Duration) -> Result<Next, F
             say!("chat with {addr} over: client sent q");
             return Ok(Next::Accept);
         }
+        // exercise end
         // Text that is not valid UTF-8 is shown with U+FFFD in place of the bad bytes, and
         // control characters escaped (`\x1b`, `\n`): the client cannot forge our lines.
         say!("client: {}", netkit::escaped_bytes(message));

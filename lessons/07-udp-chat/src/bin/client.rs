@@ -105,12 +105,14 @@ fn run(args: Args) -> Result<(), Failure> {
         // sendto(msg, ip_port): one call, one datagram, addressed each time. Success only
         // means the kernel sent it: nobody has to be listening. (A connected socket uses
         // send(): it already knows where to.)
+        // exercise send-to: send_to the encoded message to server (send() when --connect)
         let bytes = encoding.encode(&message);
         if connect {
             socket.send(&bytes).at("send", server)?;
         } else {
             socket.send_to(&bytes, server).at("send", server)?;
         }
+        // exercise end
 
         // recvfrom(1024): wait for one datagram. It comes with the address it was sent
         // from: UDP lets anyone send to our port, so that address is how we know who

@@ -63,6 +63,7 @@ fn run(args: Args) -> Result<(), Failure> {
         // the buffer, its first 1024 bytes, and the kernel throws the rest away.
         // 0 bytes is not "closed" here either: it is an empty datagram (UDP has nothing
         // to close).
+        // exercise recv-from (let (n, peer): (usize, std::net::SocketAddr)): recv_from into buf
         let (n, peer) = match socket.recv_from(&mut buf).at("receive", local) {
             Ok(received) => received,
             // One bad datagram is not the end of the server: report it, keep serving. (On
@@ -73,6 +74,7 @@ fn run(args: Args) -> Result<(), Failure> {
                 continue;
             }
         };
+        // exercise end
         // Control characters escaped (`\x1b`, `\n`): a sender cannot forge a line of ours.
         let text = netkit::escaped(&encoding.decode(&buf[..n]));
         say!("message from {peer}: {text}");
@@ -92,11 +94,13 @@ fn run(args: Args) -> Result<(), Failure> {
         // this reply to that message. One send_to is one datagram: it goes out whole or
         // not at all. Success means the kernel sent it, not that anyone received it: UDP
         // has no acknowledgements. A failure concerns this one sender: report it, go on.
+        // exercise send-back: send_to the encoded reply to peer; a failure is printed, not fatal
         if let Err(failure) = socket
             .send_to(&encoding.encode(&reply), peer)
             .at("send", peer)
         {
             eprintln!("{failure}");
         }
+        // exercise end
     }
 }

@@ -68,17 +68,21 @@ fn run(args: Args) -> Result<(), Failure> {
     wait_for_bytes(&stream, EXPECTED, timeout)
         .map_err(|why| Failure::new(format!("receive {peer}: {why}")))?;
 
+    // exercise read-2: one read into a 2-byte buffer; print how many came, and them as b'..'
     // recv(2): one read of at most 2 bytes. 11 bytes are waiting; we get the first 2.
     let mut first = [0u8; 2];
     let n = stream.read(&mut first).at("receive", peer)?;
     // The course prints len(data) and data: 2 b'he'
     say!("{} {}", n, py_bytes(&first[..n]));
+    // exercise end
 
     // recv(1024): one read of at most 1024 bytes. It takes everything that is left, the
     // rest of `hello,` and all of `world` alike: the reader cannot tell them apart.
+    // exercise read-rest: one read of at most 1024 bytes; print what came as b'..'
     let mut rest = [0u8; 1024];
     let n = stream.read(&mut rest).at("receive", peer)?;
     say!("{}", py_bytes(&rest[..n]));
+    // exercise end
 
     // close(): dropping the stream closes the socket.
     drop(stream);

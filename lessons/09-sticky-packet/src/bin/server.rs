@@ -69,8 +69,10 @@ fn serve(mut client: TcpStream, peer: SocketAddr) -> Result<(), Failure> {
     // second small write is held back while the first is unacknowledged, so both usually
     // leave together. And even if they leave as two segments, they land in the client's
     // receive buffer one after the other, with nothing to say where the first one ended.
+    // exercise two-writes: write hello, and then world, in two write_all calls back to back
     client.write_all(FIRST).at("send", peer)?;
     client.write_all(SECOND).at("send", peer)?;
+    // exercise end
 
     // close(): the client reads the bytes that are already on their way, then end of
     // stream. (The client sends nothing, so closing never throws unread bytes away.)

@@ -80,6 +80,7 @@ fn run(args: Args) -> Result<(), Failure> {
     // changes nothing about where a frame ends: only the length header says that.
     let mut incoming = BufReader::with_capacity(64 * 1024, &stream);
     loop {
+        // exercise frame-header (let len: usize): read 4 bytes exactly, unpack the length, check it
         // The header: the course's `sk.recv(4)`, except that recv(4) may return 1, 2 or 3
         // bytes if that is all that has arrived. read_full waits for all 4.
         let mut header = [0u8; 4];
@@ -105,7 +106,9 @@ fn run(args: Args) -> Result<(), Failure> {
             let what = format!("frame header: length {len} is over --max-frame {max_frame}");
             return Err(failed(what));
         }
+        // exercise end
 
+        // exercise frame-body: read exactly len bytes into body, however many reads it takes
         // The body: the course's `sk.recv(num)`, which may return fewer than num bytes
         // (a read returns what has arrived so far, and a big message arrives in many
         // pieces). take(len) + read_to_end reads until all `len` are here, or the end.
@@ -127,6 +130,7 @@ fn run(args: Args) -> Result<(), Failure> {
                 "stream ended after {got} of {len} body bytes"
             )));
         }
+        // exercise end
 
         // One message, one line. Bytes that are not UTF-8 are shown as U+FFFD, and
         // control characters as escapes (`\x1b`, `\n`): the server's text can neither

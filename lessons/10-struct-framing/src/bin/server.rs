@@ -54,7 +54,7 @@ fn run(args: Args) -> Result<(), Failure> {
 
     let mut input = io::stdin().lock();
     let mut line = Vec::new();
-    let mut frame = Vec::new();
+    let mut frame: Vec<u8> = Vec::new();
     let mut frames: u64 = 0;
     loop {
         // The course's msg: one line of input, typed or piped in.
@@ -84,10 +84,12 @@ fn run(args: Args) -> Result<(), Failure> {
         // are little-endian), then the body, exactly `len` bytes with nothing after them
         // to mark their end. The course's sender packs the length and sends it with the
         // message: one write_all, one send() for a short line.
+        // exercise frame-send: the length as 4 little-endian bytes, then the line, in one write
         frame.clear();
         frame.extend_from_slice(&len.to_le_bytes());
         frame.extend_from_slice(&line);
         conn.write_all(&frame).at("send", peer)?;
+        // exercise end
         frames += 1;
     }
 

@@ -108,6 +108,7 @@ fn run(args: Args) -> Result<(), Failure> {
     // The answer: HMAC-SHA256 of the challenge under our key, as lowercase hex, which is
     // what Python's hmac.new(key, challenge, 'sha256').hexdigest() gives. Only someone
     // with the key can compute it; the key itself is never sent.
+    // exercise answer: send the lowercase hex of HMAC-SHA256(key, challenge), then print it
     let mut mac = HmacSha256::new_from_slice(&key).expect("HMAC takes keys of any length");
     mac.update(&challenge);
     let answer = hex::encode(mac.finalize().into_bytes());
@@ -117,6 +118,7 @@ fn run(args: Args) -> Result<(), Failure> {
         .write_all(answer.as_bytes())
         .at("send answer to", &addr)?;
     say!("answer: {answer}");
+    // exercise end
 
     // Then the message. A server that rejected us has closed by now or soon will; we
     // cannot tell, because it sends no verdict (the course's server doesn't either).

@@ -141,6 +141,7 @@ fn serve(
     // a client that sends 5,000 bytes makes us read 64 of them and no more: nothing is
     // allocated according to what a client sends.
     let mut answer = [0u8; ANSWER_LEN];
+    // exercise read-answer: fill answer by the deadline (read_exact_by); failing that, illegal
     if let Err(e) = read_exact_by(&mut stream, &mut answer, deadline) {
         // UnexpectedEof: the client closed before 64 bytes.
         let why = match e.kind() {
@@ -150,6 +151,7 @@ fn serve(
         say!("illegal connection from {peer} ({why})");
         return Ok(()); // dropping the stream closes the connection
     }
+    // exercise end
 
     // The answer is text: 64 hex digits. Turn it back into the 32 bytes it stands for.
     // Anything else (a `z`, a space, a newline) is a failed attempt, not an error.
@@ -161,6 +163,7 @@ fn serve(
 
     // What the answer should be: HMAC-SHA256(key, challenge). A client can compute this
     // only if it has the key; the key itself never crosses the network.
+    // exercise hmac-check: HMAC-SHA256(key, challenge), compared with digest in constant time
     let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes keys of any length");
     mac.update(&challenge);
     // verify_slice compares in constant time: it looks at every byte whether or not an
@@ -172,6 +175,7 @@ fn serve(
         );
         return Ok(());
     }
+    // exercise end
 
     // Legal: now the client's message. One read of at most 1024 bytes, the course's
     // recv(1024): it returns whatever has arrived, which for a short message sent in one

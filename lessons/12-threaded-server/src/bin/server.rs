@@ -76,8 +76,10 @@ fn run(args: Args) -> Result<(), Failure> {
     // connections linger in TIME_WAIT (lesson 06).
     #[cfg(unix)]
     socket.set_reuse_address(true).at("setsockopt", &at)?;
+    // exercise listen-5: bind the socket to addr, then listen with the course's backlog, BACKLOG
     socket.bind(&addr.into()).at("bind", &at)?;
     socket.listen(BACKLOG).at("listen", &at)?;
+    // exercise end
     let listener = TcpListener::from(socket);
     let local = listener.local_addr().at("getsockname", &at)?;
     banner(local).at("print", "stdout")?;
@@ -104,6 +106,7 @@ fn run(args: Args) -> Result<(), Failure> {
         // The course's threading.Thread(target=tcplink, args=(sock, addr)).start().
         // `move` hands the client's socket to the new thread: from here on only that
         // thread can use it, and it closes it when it is done.
+        // exercise thread-per-client: spawn a thread that runs tcplink, then counts the client out
         let spawned = thread::Builder::new().spawn(move || {
             // An error with one client (it reset the connection, say) is that client's
             // problem: report it; the other threads and the accept loop go on.
@@ -120,6 +123,7 @@ fn run(args: Args) -> Result<(), Failure> {
             CONNECTED.fetch_sub(1, Ordering::SeqCst);
             eprintln!("{}", error_line("spawn a thread for", peer, &e));
         }
+        // exercise end
     }
 }
 

@@ -100,10 +100,12 @@ impl Handler for MyServer {
             // exception ends the thread and socketserver prints a traceback. An empty read
             // means the client closed, so here the handler ends cleanly: the stream is
             // dropped (closed), and the thread finishes.
+            // exercise read-until-0: an empty read means the client closed: say so, end handle
             if n == 0 {
                 say!("client {peer} closed the connection");
                 return Ok(());
             }
+            // exercise end
             // The client's text, escaped: a `\n` in it cannot start a line of our own.
             say!("received from {peer}: {}", netkit::escaped_bytes(&buf[..n]));
         }

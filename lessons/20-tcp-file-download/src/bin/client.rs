@@ -166,6 +166,7 @@ fn run(args: Args) -> Result<(), Failure> {
     //    before the next read; then the SHA-256 of it all must be the one announced.
     let mut receive = || {
         let (mut hasher, mut buf, mut received) = (Sha256::new(), vec![0u8; BUFFER], 0);
+        // exercise receive-hash: read at most size bytes; hash and write each piece as it comes
         let mut body = (&conn).take(size);
         while received < size {
             let n = match body.read(&mut buf) {
@@ -185,6 +186,7 @@ fn run(args: Args) -> Result<(), Failure> {
             file.write_all(&buf[..n]).at("write", temp.display())?;
             received += n as u64;
         }
+        // exercise end
         let (announced, got) = (hex(digest), hex(&hasher.finalize()));
         if got != announced {
             let why = format!("the server announced {announced}, the bytes received hash to {got}");

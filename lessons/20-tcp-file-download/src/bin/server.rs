@@ -146,6 +146,7 @@ fn serve(mut conn: TcpStream, peer: SocketAddr, args: &Args) -> Result<(), Failu
 
     // 3. send(): the header, 41 bytes in one write: status, size (u64 little-endian, the
     //    byte order of the name's length; 64 bits, as files over 4 GiB exist), digest.
+    // exercise send-file: status OK, size and digest in one write; then io::copy size bytes
     let header = [&[OK][..], &size.to_le_bytes(), &digest].concat();
     conn.write_all(&header).at("send", peer)?;
 
@@ -165,6 +166,7 @@ fn serve(mut conn: TcpStream, peer: SocketAddr, args: &Args) -> Result<(), Failu
         let why = format!("{shown} shrank while being sent ({sent} of {size} bytes)");
         return Err(Failure::new(format!("send {peer}: {why}; closed")));
     }
+    // exercise end
     // 5. Dropping `conn` closes the connection: after the last byte, end of stream.
     say!("sent {shown} to {peer}: {size} bytes");
     Ok(())
@@ -200,6 +202,7 @@ fn open(root: &Path, raw: &[u8]) -> Result<(File, u64, [u8; 32]), String> {
     if name.is_empty() {
         return Err("empty file name".into());
     }
+    // exercise path-check (let real: PathBuf): no `..` nor absolute parts; canonical, under root
     for part in Path::new(name).components() {
         match part {
             Component::Normal(_) | Component::CurDir => {}
@@ -215,6 +218,7 @@ fn open(root: &Path, raw: &[u8]) -> Result<(File, u64, [u8; 32]), String> {
     if !real.starts_with(root) {
         return Err("leads out of the root (a symlink)".into());
     }
+    // exercise end
     // Only regular files: a folder has no bytes, and a FIFO or a device may never end.
     if !real.is_file() {
         return Err("not a regular file".into());
