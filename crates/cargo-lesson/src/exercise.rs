@@ -260,8 +260,7 @@ impl Workspace {
         let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or("cargo".into()));
         cmd.arg("test").arg("--manifest-path");
         cmd.arg(self.dir.join("Cargo.toml"));
-        cmd.args(["-p", &lesson.package, "--no-fail-fast"])
-            .args(extra);
+        cmd.args(["-p", &lesson.package]).args(extra);
         if let Some(target) = &self.target {
             cmd.env("CARGO_TARGET_DIR", target);
         }
@@ -406,7 +405,7 @@ fn check_once(ws: &Workspace, lesson: &Lesson, copy: &Path) -> Result<u8, String
     );
     let _ = fs::remove_file(copy.join(CHECKED));
     let (passed, output) = ws
-        .test(lesson, &[])
+        .test(lesson, &["--no-fail-fast"])
         .map_err(|e| format!("cargo test: {e}"))?;
     let results = results(&output);
     if results.is_empty() && !passed {
@@ -616,6 +615,7 @@ fn verify_in(
         }
         for ex in &all {
             ws.write_copy(lesson, &|name| name == ex.name)?;
+            // Its first failing test binary is enough: cargo test stops there.
             let (passed, _) = ws.test(lesson, &[]).map_err(|e| e.to_string())?;
             let verdict = if passed {
                 "PASSES with todo!(): it teaches nothing"
