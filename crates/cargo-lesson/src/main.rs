@@ -21,20 +21,9 @@
 //! differs; 2 bad usage (an unknown lesson, a bad option); 130 after Ctrl-C.
 
 /// `println!` that ignores a closed stdout (`cargo lesson list | head`) instead of
-/// panicking.
+/// panicking; [`print`] is its `print!`.
 macro_rules! say {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
-    }};
-}
-
-/// `print!`, the same way.
-macro_rules! say_raw {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = write!(std::io::stdout().lock(), $($arg)*);
-    }};
+    ($($arg:tt)*) => { crate::print(&format!("{}\n", format_args!($($arg)*))) };
 }
 
 mod bench;
@@ -56,7 +45,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 
 use meta::{Lesson, Protocol};
 use out::{Printer, Style};
@@ -174,7 +163,7 @@ enum Cmd {
     },
 }
 
-#[derive(Args, Clone)]
+#[derive(Parser)]
 struct RunArgs {
     /// The lesson: package (tcp-client-v1), folder (01-tcp-client-v1), number or program.
     name: String,
@@ -207,31 +196,6 @@ struct RunArgs {
     timeout: Option<f64>,
 }
 
-impl RunArgs {
-    /// The command as a transcript marker names it.
-    fn command(&self) -> String {
-        let mut command = format!("cargo lesson run {}", self.name);
-        if self.wire && self.split.is_none() && !self.merge {
-            command.push_str(" --wire");
-        }
-        if let Some(n) = self.split {
-            command.push_str(&format!(" --wire --split {n}"));
-        }
-        if self.merge {
-            command.push_str(" --wire --merge");
-        }
-        command
-    }
-
-    fn mode(&self) -> Mode {
-        match (self.split, self.merge) {
-            (Some(n), _) => Mode::Split(usize::try_from(n).unwrap_or(usize::MAX)),
-            (None, true) => Mode::Merge,
-            (None, false) => Mode::AsRead,
-        }
-    }
-}
-
 /// A failure with its exit status.
 struct Fail(u8, String);
 
@@ -239,14 +203,16 @@ type Outcome = Result<u8, Fail>;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match dispatch(&cli) {
-        Ok(code) => ExitCode::from(code),
-        Err(Fail(code, message)) => {
-            let style = Style::detect(&cli.color);
-            eprintln!("{} {message}", style.paint(out::RED, "lesson:"));
-            ExitCode::from(code)
-        }
-    }
+    ExitCode::from(dispatch(&cli).unwrap_or_else(|Fail(code, message)| {
+        let lesson = Style::detect(&cli.color).paint(out::RED, "lesson:");
+        eprintln!("{lesson} {message}");
+        code
+    }))
+}
+
+/// `print!` that ignores a closed stdout.
+fn print(text: &str) {
+    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
 }
 
 struct World {
@@ -257,34 +223,23 @@ struct World {
 
 fn dispatch(cli: &Cli) -> Outcome {
     let root = workspace_root();
-    let lessons_dir = cli
-        .lessons_dir
-        .clone()
-        .unwrap_or_else(|| root.join("lessons"));
-    let root = if cli.lessons_dir.is_some() {
-        lessons_dir
-            .parent()
-            .map_or_else(|| root.clone(), Path::to_path_buf)
-    } else {
-        root
+    let (lessons_dir, root) = match &cli.lessons_dir {
+        Some(dir) => (dir.clone(), dir.parent().map_or(root, Path::to_path_buf)),
+        None => (root.join("lessons"), root),
     };
     let lessons = meta::discover(&lessons_dir).map_err(|e| Fail(2, e))?;
+    let style = Style::detect(&cli.color);
     let world = World {
         root,
         lessons,
-        style: Style::detect(&cli.color),
+        style,
     };
     match &cli.command {
-        Cmd::List => {
-            list(&world);
-            Ok(0)
-        }
-        Cmd::Run(args) => run_command(cli, &world, args),
+        Cmd::List => list(&world),
+        Cmd::Run(args) => return run_command(cli, &world, args),
         Cmd::Diff { a, b, stat, all } => {
-            let a = written(&world, a)?;
-            let b = written(&world, b)?;
-            say_raw!("{}", diff::diff(a, b, *all, *stat, world.style));
-            Ok(0)
+            let (a, b) = (written(&world, a)?, written(&world, b)?);
+            print(&diff::diff(a, b, *all, *stat, world.style));
         }
         Cmd::Check {
             name: Some(name),
@@ -292,22 +247,20 @@ fn dispatch(cli: &Cli) -> Outcome {
             ..
         } => {
             let lesson = written(&world, name)?;
-            exercise::check(&exercises(cli, &world), lesson, *watch).map_err(|e| Fail(1, e))
+            return exercise::check(&exercises(cli, &world), lesson, *watch)
+                .map_err(|e| Fail(1, e));
         }
-        Cmd::Check { no_readme, .. } => check_command(&world, *no_readme),
+        Cmd::Check { no_readme, .. } => return check_command(&world, *no_readme),
         Cmd::Start { name } => {
             let lesson = written(&world, name)?;
             exercise::start(&exercises(cli, &world), lesson).map_err(|e| Fail(1, e))?;
-            Ok(0)
         }
         Cmd::Hint { name } => {
             let lesson = written(&world, name)?;
             exercise::hint(&exercises(cli, &world), lesson).map_err(|e| Fail(1, e))?;
-            Ok(0)
         }
         Cmd::Exercises { verify: false, .. } => {
             exercise::list(&exercises(cli, &world), &world.lessons).map_err(|e| Fail(1, e))?;
-            Ok(0)
         }
         Cmd::Exercises {
             verify: true,
@@ -323,33 +276,23 @@ fn dispatch(cli: &Cli) -> Outcome {
                 let found: Result<Vec<_>, _> = names.iter().map(|n| written(&world, n)).collect();
                 found?
             };
-            exercise::verify(&world.root, &picked, &course).map_err(|e| Fail(1, e))
+            return exercise::verify(&world.root, &picked, &course).map_err(|e| Fail(1, e));
         }
-        Cmd::ReadmeTable { write } => {
-            let table = check::readme_table(&world.lessons);
-            if *write {
-                let path = world.root.join("README.md");
-                check::write_block(&path, &check::LESSON_TABLE, &table).map_err(|e| Fail(1, e))?;
-                say!("wrote the lesson table into {}", path.display());
+        Cmd::ReadmeTable { write } | Cmd::InteropTable { write } => {
+            let interop = matches!(cli.command, Cmd::InteropTable { .. });
+            let (block, table) = &tables(&world)[usize::from(interop)];
+            let path = world.root.join("README.md");
+            if !write {
+                print(table);
             } else {
-                say_raw!("{table}");
+                check::write_block(&path, block, table).map_err(|e| Fail(1, e))?;
+                say!("wrote the {} into {}", block.name, path.display());
             }
-            Ok(0)
         }
-        Cmd::InteropTable { write } => {
-            let table = interop::table(&world.lessons);
-            if *write {
-                let path = world.root.join("README.md");
-                check::write_block(&path, &interop::TABLE, &table).map_err(|e| Fail(1, e))?;
-                say!("wrote the interop table into {}", path.display());
-            } else {
-                say_raw!("{table}");
-            }
-            Ok(0)
-        }
-        Cmd::Transcripts { names, update } => transcripts(cli, &world, names, *update),
-        Cmd::Bench(args) => bench::bench(cli, &world, args),
+        Cmd::Transcripts { names, update } => return transcripts(cli, &world, names, *update),
+        Cmd::Bench(args) => return bench::bench(cli, &world, args),
     }
+    Ok(0)
 }
 
 /// The student's copies of the lessons.
@@ -364,66 +307,44 @@ fn workspace_root() -> PathBuf {
     if built.join("lessons").is_dir() {
         return built.canonicalize().unwrap_or(built);
     }
-    let mut dir = std::env::current_dir().unwrap_or_default();
-    loop {
-        if dir.join("lessons").is_dir() && dir.join("Cargo.toml").is_file() {
-            return dir;
-        }
-        if !dir.pop() {
-            return built;
-        }
-    }
+    let here = std::env::current_dir().unwrap_or_default();
+    let mut above = here.ancestors();
+    let found = above.find(|d| d.join("lessons").is_dir() && d.join("Cargo.toml").is_file());
+    found.map_or(built, Path::to_path_buf)
 }
 
 /// A lesson by name, or the exit-2 error a person needs.
 fn written<'a>(world: &'a World, name: &str) -> Result<&'a Lesson, Fail> {
     names::find(name, &world.lessons).ok_or_else(|| {
-        let close = names::close_names(name, &world.lessons);
-        let hint = if close.is_empty() {
-            String::new()
-        } else {
-            format!("; did you mean {}?", close.join(", "))
-        };
-        Fail(
-            2,
-            format!("no lesson named {name:?}{hint} (`cargo lesson list` shows them all)"),
-        )
+        let close = names::close_names(name, &world.lessons).join(", ");
+        let hint = (!close.is_empty()).then(|| format!("; did you mean {close}?"));
+        let hint = hint.unwrap_or_default();
+        let why = format!("no lesson named {name:?}{hint} (`cargo lesson list` shows them all)");
+        Fail(2, why)
     })
 }
 
 fn list(world: &World) {
-    let style = world.style;
-    let width = world
-        .lessons
-        .iter()
-        .map(|l| l.package.len())
-        .max()
-        .unwrap_or(0);
-    say!(
-        "{}",
-        style.paint(
-            out::BOLD,
-            "The lessons, in the course's order (run one: cargo lesson run NAME)"
-        )
-    );
-    for l in &world.lessons {
-        let number = l.folder_number.unwrap_or(0);
-        let name = out::pad(&l.package, width);
+    let (style, lessons) = (world.style, &world.lessons);
+    let width = lessons.iter().map(|l| l.package.len()).max().unwrap_or(0);
+    let title = "The lessons, in the course's order (run one: cargo lesson run NAME)";
+    say!("{}", style.paint(out::BOLD, title));
+    for l in lessons {
+        let (number, name) = (l.folder_number.unwrap_or(0), out::pad(&l.package, width));
         let first = format!("{number:02}  {name}  {}", l.binaries.join(", "));
         say!("{}", style.paint(out::BOLD, &first));
         let text = |t: &Option<String>| t.clone().unwrap_or_default();
-        say!("    {} — {}", text(&l.meta.section), text(&l.meta.summary));
+        let (section, summary) = (text(&l.meta.section), text(&l.meta.summary));
+        say!("    {section} — {summary}");
     }
-    say!("{} lessons", world.lessons.len());
+    say!("{} lessons", lessons.len());
 }
 
-/// Where the programs are, and whether to build them.
+/// Where the programs are: --bin-dir, or next to this program.
 fn bin_dir(cli: &Cli) -> PathBuf {
-    cli.bin_dir.clone().unwrap_or_else(|| {
-        let mut dir = std::env::current_exe().unwrap_or_default();
-        dir.pop();
-        dir
-    })
+    let exe = std::env::current_exe().unwrap_or_default();
+    let here = || exe.parent().map(Path::to_path_buf).unwrap_or_default();
+    cli.bin_dir.clone().unwrap_or_else(here)
 }
 
 /// `cargo build --bins` for the lessons whose programs these demos use, quietly.
@@ -431,51 +352,26 @@ fn build(cli: &Cli, world: &World, lessons: &[&Lesson]) -> Result<(), Fail> {
     if cli.no_build || cli.bin_dir.is_some() {
         return Ok(());
     }
-    let mut packages = BTreeSet::new();
-    for lesson in lessons {
-        packages.insert(lesson.package.clone());
-        if let Some(demo) = &lesson.meta.demo {
-            for program in demo
-                .servers
-                .iter()
-                .chain(&demo.clients)
-                .filter(|p| !p.on_path)
-            {
-                if let Some(owner) = world
-                    .lessons
-                    .iter()
-                    .find(|l| l.binaries.contains(&program.bin))
-                {
-                    packages.insert(owner.package.clone());
-                }
-            }
-        }
+    let mut packages: BTreeSet<&str> = lessons.iter().map(|l| l.package.as_str()).collect();
+    let demos = lessons.iter().filter_map(|l| l.meta.demo.as_ref());
+    let programs = demos.flat_map(|d| d.servers.iter().chain(&d.clients));
+    for program in programs.filter(|p| !p.on_path) {
+        let all = &world.lessons;
+        let owner = all.iter().find(|l| l.binaries.contains(&program.bin));
+        packages.extend(owner.map(|l| l.package.as_str()));
     }
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut command = Command::new(cargo);
-    command
-        .current_dir(&world.root)
-        .args(["build", "--quiet", "--bins"]);
+    let packages = Vec::from_iter(packages).join(" -p ");
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command.current_dir(&world.root);
+    command.args(["build", "--quiet", "--bins"]);
     if bin_dir(cli).ends_with("release") {
         command.arg("--release");
     }
-    for package in &packages {
-        command.args(["-p", package]);
-    }
-    let status = command
-        .status()
-        .map_err(|e| Fail(1, format!("cannot run cargo build: {e}")))?;
-    if !status.success() {
-        let list: Vec<&str> = packages.iter().map(String::as_str).collect();
-        return Err(Fail(
-            1,
-            format!(
-                "cargo build -p {} failed (its errors are above)",
-                list.join(" -p ")
-            ),
-        ));
-    }
-    Ok(())
+    command.args(format!("-p {packages}").split(' '));
+    let status = command.status();
+    let status = status.map_err(|e| Fail(1, format!("cannot run cargo build: {e}")))?;
+    let why = format!("cargo build -p {packages} failed (its errors are above)");
+    status.success().then_some(()).ok_or(Fail(1, why))
 }
 
 fn seconds(value: f64, what: &str) -> Result<Duration, Fail> {
@@ -483,15 +379,31 @@ fn seconds(value: f64, what: &str) -> Result<Duration, Fail> {
         .map_err(|_| Fail(2, format!("{what}: {value} is not a number of seconds")))
 }
 
-fn options(cli: &Cli, args: &RunArgs, protocol: Protocol) -> Result<run::Options, Fail> {
-    let mode = args.mode();
-    if protocol == Protocol::Udp && mode != Mode::AsRead {
-        return Err(Fail(
-            2,
-            "--split and --merge re-cut a TCP byte stream; this lesson speaks UDP, where each datagram stays whole (use --wire alone)".into(),
-        ));
+/// What a demo's run gives: the runner's exit status and what it printed.
+type Ran = Result<(i32, Printer), Fail>;
+
+/// Run `lesson`'s demo as `args` say, after building its programs; `quiet` (for
+/// `transcripts`, which has built them): without printing or colour.
+fn demo_run(cli: &Cli, world: &World, lesson: &Lesson, args: &RunArgs, quiet: bool) -> Ran {
+    let demo = lesson.meta.demo.as_ref().ok_or_else(|| {
+        // The problems about the demo, if it names some; else all.
+        let about = |p: &&String| p.contains("demo") || p.contains("metadata");
+        let some = lesson.problems.iter().any(|p| about(&p));
+        let shown = lesson.problems.iter().filter(|p| !some || about(p));
+        let detail = Vec::from_iter(shown.map(String::as_str)).join("\n  ");
+        let why = format!("lesson {} has no demo to run:\n  {detail}", lesson.package);
+        Fail(1, why)
+    })?;
+    let mode = match (args.split, args.merge) {
+        (Some(n), _) => Mode::Split(usize::try_from(n).unwrap_or(usize::MAX)),
+        (None, true) => Mode::Merge,
+        (None, false) => Mode::AsRead,
+    };
+    if demo.protocol == Protocol::Udp && mode != Mode::AsRead {
+        let why = "--split and --merge re-cut a TCP byte stream; this lesson speaks UDP, where each datagram stays whole (use --wire alone)";
+        return Err(Fail(2, why.into()));
     }
-    Ok(run::Options {
+    let mut options = run::Options {
         bin_dir: bin_dir(cli),
         wire: args.wire || mode != Mode::AsRead || args.pcap.is_some(),
         mode,
@@ -500,126 +412,87 @@ fn options(cli: &Cli, args: &RunArgs, protocol: Protocol) -> Result<run::Options
         banner_timeout: seconds(args.banner_timeout, "--banner-timeout")?,
         grace: seconds(args.grace, "--grace")?,
         timeout: args.timeout.map(|t| seconds(t, "--timeout")).transpose()?,
-    })
-}
-
-fn demo_of(lesson: &Lesson) -> Result<&meta::Demo, Fail> {
-    lesson.meta.demo.as_ref().ok_or_else(|| {
-        let problems: Vec<&String> = lesson
-            .problems
-            .iter()
-            .filter(|p| p.contains("demo") || p.contains("metadata"))
-            .collect();
-        let detail = if problems.is_empty() {
-            lesson.problems.join("\n  ")
-        } else {
-            problems
-                .iter()
-                .map(|p| p.as_str())
-                .collect::<Vec<_>>()
-                .join("\n  ")
-        };
-        Fail(
-            1,
-            format!("lesson {} has no demo to run:\n  {detail}", lesson.package),
-        )
-    })
-}
-
-fn ready(cli: &Cli, demo: &meta::Demo) -> Result<(), Fail> {
-    let installed = run::missing_installed(demo);
-    if !installed.is_empty() {
-        return Err(Fail(
-            1,
-            format!(
-                "not installed: {} (the demo starts it; it is not on PATH)",
-                installed.join(", ")
-            ),
-        ));
+    };
+    if !quiet {
+        build(cli, world, &[lesson])?;
     }
-    let dir = bin_dir(cli);
-    let missing = run::missing_programs(demo, &dir);
-    if missing.is_empty() {
-        return Ok(());
-    }
-    Err(Fail(
-        1,
-        format!(
-            "not built: {} (looked in {}; build the workspace, or leave out --no-build)",
-            missing.join(", "),
-            dir.display()
-        ),
-    ))
-}
-
-fn run_command(cli: &Cli, world: &World, args: &RunArgs) -> Outcome {
-    let lesson = written(world, &args.name)?;
-    let demo = demo_of(lesson)?;
-    let mut options = options(cli, args, demo.protocol)?;
-    let readme = lesson.dir.join("README.md");
-    let command = RunArgs {
-        name: lesson.package.clone(),
-        ..args.clone()
-    }
-    .command();
-    if args.record {
-        // Find the block before running, so a missing block costs no run.
-        let text = fs::read_to_string(&readme).unwrap_or_default();
-        transcript::replace(&text, &command, &[])
-            .map_err(|e| Fail(1, format!("{}: {e}", readme.display())))?;
-    }
-    build(cli, world, &[lesson])?;
-    ready(cli, demo)?;
+    run::ready(demo, &options.bin_dir).map_err(|e| Fail(1, e))?;
     run::catch_ctrl_c();
-    let mut printer = Printer::new(world.style, false);
     if let Some(path) = &args.pcap {
-        let pcap = pcap::Pcap::create(path, &lesson.package).map_err(|why| Fail(1, why))?;
-        options.pcap = Some(pcap);
+        options.pcap = Some(pcap::Pcap::create(path, &lesson.package).map_err(|e| Fail(1, e))?);
     }
-    let mut code = run::run(lesson, demo, &options, &mut printer);
+    let style = Style {
+        on: world.style.on && !quiet,
+    };
+    let mut printer = Printer::new(style, quiet);
+    let code = run::run(lesson, demo, &options, &mut printer);
     match options.pcap.as_ref().map(pcap::Pcap::finish) {
         Some(Ok(line)) => say!("{line}"),
         Some(Err(why)) => {
             eprintln!("lesson: {why}");
-            code = code.max(1);
+            return Ok((code.max(1), printer));
         }
         None => {}
     }
+    Ok((code, printer))
+}
+
+/// Put `lines` into the README's transcript block of `command`; `write: false` only
+/// checks that the block is there.
+fn record(readme: &Path, command: &str, lines: &[String], write: bool) -> Result<(), Fail> {
+    let text = fs::read_to_string(readme).unwrap_or_default();
+    let fail = |why: String| Fail(1, format!("{}: {why}", readme.display()));
+    let updated = transcript::replace(&text, command, lines).map_err(fail)?;
+    if write {
+        fs::write(readme, updated).map_err(|e| fail(format!("cannot write: {e}")))?;
+    }
+    Ok(())
+}
+
+fn run_command(cli: &Cli, world: &World, args: &RunArgs) -> Outcome {
+    let lesson = written(world, &args.name)?;
+    let readme = lesson.dir.join("README.md");
+    // The command as a transcript marker names it.
+    let wire = match (args.split, args.merge, args.wire) {
+        (Some(n), _, _) => format!(" --wire --split {n}"),
+        (None, true, _) => " --wire --merge".to_string(),
+        (None, false, wire) => if wire { " --wire" } else { "" }.to_string(),
+    };
+    let command = format!("cargo lesson run {}{wire}", lesson.package);
     if args.record {
-        if code != 0 {
-            eprintln!("lesson: not recorded: the run did not succeed");
-        } else {
-            let text = fs::read_to_string(&readme).unwrap_or_default();
-            let updated = transcript::replace(&text, &command, &printer.lines)
-                .map_err(|e| Fail(1, format!("{}: {e}", readme.display())))?;
-            fs::write(&readme, updated)
-                .map_err(|e| Fail(1, format!("cannot write {}: {e}", readme.display())))?;
-            eprintln!("lesson: recorded the transcript in {}", readme.display());
-        }
+        record(&readme, &command, &[], false)?; // a missing block costs no run
+    }
+    let (code, printer) = demo_run(cli, world, lesson, args, false)?;
+    if args.record && code != 0 {
+        eprintln!("lesson: not recorded: the run did not succeed");
+    } else if args.record {
+        record(&readme, &command, &printer.lines, true)?;
+        eprintln!("lesson: recorded the transcript in {}", readme.display());
     }
     Ok(u8::try_from(code).unwrap_or(1))
+}
+
+/// The top-level README's generated tables, each with what it should hold.
+fn tables(world: &World) -> [(&'static check::Block, String); 2] {
+    let lessons = &world.lessons;
+    let interop = (&interop::TABLE, interop::table(lessons));
+    [
+        (&check::LESSON_TABLE, check::readme_table(lessons)),
+        interop,
+    ]
 }
 
 fn check_command(world: &World, no_readme: bool) -> Outcome {
     let mut problems = check::problems(&world.lessons);
     problems.extend(interop::problems(&world.lessons));
-    if !no_readme {
-        let table = check::readme_table(&world.lessons);
-        let readme = world.root.join("README.md");
-        problems.extend(check::block_problem(&readme, &check::LESSON_TABLE, &table));
-        let interop = interop::table(&world.lessons);
-        problems.extend(check::block_problem(&readme, &interop::TABLE, &interop));
+    let readme = world.root.join("README.md");
+    for (block, table) in tables(world).iter().filter(|_| !no_readme) {
+        problems.extend(check::block_problem(&readme, block, table));
     }
     if problems.is_empty() {
-        say!(
-            "check: {} lessons ok (metadata complete and consistent{})",
-            world.lessons.len(),
-            if no_readme {
-                ""
-            } else {
-                "; the README's tables match"
-            }
-        );
+        let tables = ["; the README's tables match", ""][usize::from(no_readme)];
+        let n = world.lessons.len();
+        say!("check: {n} lessons ok (metadata complete and consistent{tables})");
         return Ok(0);
     }
     for problem in &problems {
@@ -630,117 +503,69 @@ fn check_command(world: &World, no_readme: bool) -> Outcome {
 }
 
 fn transcripts(cli: &Cli, world: &World, names: &[String], update: bool) -> Outcome {
-    let chosen: Vec<&Lesson> = if names.is_empty() {
-        world.lessons.iter().collect()
-    } else {
-        names
-            .iter()
-            .map(|n| written(world, n))
-            .collect::<Result<_, _>>()?
+    let named = names.iter().map(|n| written(world, n));
+    let chosen: Vec<&Lesson> = match names.is_empty() {
+        true => world.lessons.iter().collect(),
+        false => named.collect::<Result<_, _>>()?,
     };
     // Every block of the chosen lessons, parsed as the `run` command it names.
-    let mut jobs: Vec<(&Lesson, RunArgs, transcript::Block)> = Vec::new();
-    for lesson in &chosen {
+    let mut jobs = Vec::new();
+    for lesson in chosen {
+        let place = format!("lessons/{}/README.md", lesson.folder);
         let Ok(text) = fs::read_to_string(lesson.dir.join("README.md")) else {
             continue;
         };
-        let blocks = transcript::blocks(&text)
-            .map_err(|e| Fail(1, format!("lessons/{}/README.md: {e}", lesson.folder)))?;
-        for block in blocks {
-            let argv = ["lesson", "run"]
-                .into_iter()
-                .map(str::to_string)
-                .chain(block.args.iter().cloned());
-            let parsed = Cli::try_parse_from(argv).map_err(|e| {
-                Fail(
-                    1,
-                    format!(
-                        "lessons/{}/README.md: line {}: `{}`: {}",
-                        lesson.folder,
-                        block.line,
-                        block.command,
-                        e.to_string().lines().next().unwrap_or_default()
-                    ),
-                )
+        for block in transcript::blocks(&text).map_err(|e| Fail(1, format!("{place}: {e}")))? {
+            let argv = ["run".to_string()].into_iter().chain(block.args.clone());
+            let args = RunArgs::try_parse_from(argv).map_err(|e| {
+                let (line, command, e) = (block.line, &block.command, e.to_string());
+                let e = e.lines().next().unwrap_or_default();
+                Fail(1, format!("{place}: line {line}: `{command}`: {e}"))
             })?;
-            let Cmd::Run(args) = parsed.command else {
-                continue;
-            };
-            jobs.push((lesson, args, block));
+            jobs.push((lesson, place.clone(), args, block));
         }
     }
     if jobs.is_empty() {
         say!("transcripts: no lesson README has a transcript block yet");
         return Ok(0);
     }
-    let lessons: Vec<&Lesson> = jobs.iter().map(|j| j.0).collect();
-    build(cli, world, &lessons)?;
-    run::catch_ctrl_c();
+    build(cli, world, &Vec::from_iter(jobs.iter().map(|j| j.0)))?;
+    let fail = world.style.paint(out::RED, "FAIL");
     let mut failures = 0;
-    for (lesson, args, block) in &jobs {
-        let place = format!("lessons/{}/README.md", lesson.folder);
-        let demo = demo_of(lesson)?;
-        let options = options(cli, args, demo.protocol)?;
-        ready(cli, demo)?;
-        let mut printer = Printer::new(Style { on: false }, true);
-        let code = run::run(lesson, demo, &options, &mut printer);
+    for (lesson, place, args, block) in &jobs {
+        let (code, printer) = demo_run(cli, world, lesson, args, true)?;
+        let (command, line, lines) = (&block.command, block.line, &printer.lines);
+        let fresh = [vec![format!("$ {command}")], lines.clone()].concat();
+        let compare = lesson.meta.demo.as_ref().map(|d| d.transcript);
         if code == 130 {
             return Ok(130);
-        }
-        let mut fresh = vec![format!("$ {}", block.command)];
-        fresh.extend(printer.lines.iter().cloned());
-        if code != 0 {
-            failures += 1;
-            say!(
-                "{} {place}: `{}` failed (exit {code}):\n{}",
-                world.style.paint(out::RED, "FAIL"),
-                block.command,
-                printer.lines.join("\n")
-            );
+        } else if code != 0 {
+            let lines = lines.join("\n");
+            say!("{fail} {place}: `{command}` failed (exit {code}):\n{lines}");
+        } else if update {
+            record(&lesson.dir.join("README.md"), command, lines, true)?;
+            say!("recorded {place}: {command}");
             continue;
-        }
-        if update {
-            let text = fs::read_to_string(lesson.dir.join("README.md")).unwrap_or_default();
-            let updated = transcript::replace(&text, &block.command, &printer.lines)
-                .map_err(|e| Fail(1, format!("{place}: {e}")))?;
-            fs::write(lesson.dir.join("README.md"), updated)
-                .map_err(|e| Fail(1, format!("cannot write {place}: {e}")))?;
-            say!("recorded {place}: {}", block.command);
-            continue;
-        }
-        let Some(recorded) = &block.recorded else {
-            failures += 1;
-            say!(
-                "{} {place}: line {}: not recorded yet; run `{} --record`",
-                world.style.paint(out::RED, "FAIL"),
-                block.line,
-                block.command
-            );
-            continue;
-        };
-        let diffs = transcript::compare(recorded, &fresh, demo.transcript);
-        if diffs.is_empty() {
-            say!("ok   {place}: {}", block.command);
-        } else {
-            failures += 1;
-            say!(
-                "{} {place}: line {}: the transcript of `{}` no longer matches a fresh run (ports and timings aside); if the change is intended, run `{} --record`",
-                world.style.paint(out::RED, "FAIL"),
-                block.line,
-                block.command,
-                block.command
-            );
-            for diff in diffs {
-                say_raw!("{diff}");
+        } else if let Some(recorded) = &block.recorded {
+            let diffs = transcript::compare(recorded, &fresh, compare.unwrap_or_default());
+            if diffs.is_empty() {
+                say!("ok   {place}: {command}");
+                continue;
             }
+            say!(
+                "{fail} {place}: line {line}: the transcript of `{command}` no longer matches a fresh run (ports and timings aside); if the change is intended, run `{command} --record`"
+            );
+            print(&diffs.concat());
             say!("fresh run:\n{}", fresh.join("\n"));
+        } else {
+            say!("{fail} {place}: line {line}: not recorded yet; run `{command} --record`");
         }
+        failures += 1;
     }
-    if failures > 0 {
-        say!("transcripts: {failures} of {} differ or failed", jobs.len());
-        Ok(1)
-    } else {
-        say!("transcripts: {} ok", jobs.len());
-        Ok(0)
+    let n = jobs.len();
+    match failures {
+        0 => say!("transcripts: {n} ok"),
+        _ => say!("transcripts: {failures} of {n} differ or failed"),
     }
+    Ok(u8::from(failures > 0))
 }
