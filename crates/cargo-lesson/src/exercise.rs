@@ -560,83 +560,107 @@ pub fn list(ws: &Workspace, lessons: &[Lesson]) -> Result<(), String> {
 pub fn verify(
     root: &Path,
     lessons: &[&Lesson],
-    course: &dyn Fn(&Lesson) -> bool,
+    course: &(dyn Fn(&Lesson) -> bool + Sync),
 ) -> Result<u8, String> {
-    // A folder of its own for each run (two can run at once), beside lessons/ (the tests'
-    // relative paths need that depth), and one target folder for them all.
-    let mut ws = Workspace::new(root, &format!(".exercise-check-{}", std::process::id()));
-    ws.target = Some(root.join("target").join("exercise-check"));
-    fs::create_dir_all(&ws.dir).map_err(|e| e.to_string())?;
-    let result = verify_in(&ws, lessons, course);
-    let _ = fs::remove_dir_all(&ws.dir);
-    result
-}
-
-fn verify_in(
-    ws: &Workspace,
-    lessons: &[&Lesson],
-    course: &dyn Fn(&Lesson) -> bool,
-) -> Result<u8, String> {
-    let mut problems = Vec::new();
-    let mut count = 0;
-    for lesson in lessons {
-        let all = exercises(&lesson.dir)?;
-        if all.is_empty() {
-            if course(lesson) {
-                problems.push(format!(
-                    "{}: a course lesson with no exercise",
-                    lesson.folder
-                ));
+    // The tests mostly wait (for a banner, a reply, a timeout), so three lessons are checked
+    // at once. Each worker has a folder of its own beside lessons/ (the tests' relative
+    // paths need that depth), removed afterwards; one target folder serves them all.
+    let queue = std::sync::Mutex::new(lessons.iter());
+    let worker = |k: usize| -> Result<(usize, Vec<String>), String> {
+        let mut ws = Workspace::new(root, &format!(".exercise-check-{}-{k}", std::process::id()));
+        ws.target = Some(root.join("target").join("exercise-check"));
+        let (mut count, mut problems) = (0, Vec::new());
+        let result = fs::create_dir_all(&ws.dir).map_err(|e| e.to_string());
+        let result = result.and_then(|()| {
+            loop {
+                let next = queue.lock().unwrap_or_else(|e| e.into_inner()).next();
+                let Some(lesson) = next else { break Ok(()) };
+                let (n, found) = verify_lesson(&ws, lesson, course)?;
+                count += n;
+                problems.extend(found);
             }
-            continue;
-        }
-        // The lesson's README says what its exercises ask.
-        let readme = fs::read_to_string(lesson.dir.join("README.md")).unwrap_or_default();
-        let section = readme.split("\n## Exercises\n").nth(1).unwrap_or_default();
-        let section = section.split("\n## ").next().unwrap_or_default();
-        for ex in all
-            .iter()
-            .filter(|e| !section.contains(&format!("`{}`", e.name)))
-        {
-            problems.push(format!(
-                "{}: README.md's Exercises section does not name `{}`",
-                lesson.folder, ex.name
-            ));
-        }
-        ws.write_copy(lesson, &|_| true)?;
-        let (built, output) = ws.test(lesson, &["--no-run"]).map_err(|e| e.to_string())?;
-        if !built {
-            problems.push(format!(
-                "{}: the copy does not build:\n{}",
-                lesson.folder,
-                compiler_errors(&output)
-            ));
-            continue;
-        }
-        for ex in &all {
-            ws.write_copy(lesson, &|name| name == ex.name)?;
-            // Its first failing test binary is enough: cargo test stops there.
-            let (passed, _) = ws.test(lesson, &[]).map_err(|e| e.to_string())?;
-            let verdict = if passed {
-                "PASSES with todo!(): it teaches nothing"
-            } else {
-                "fails as it should"
-            };
-            say!("{} {:<14} {verdict}", lesson.folder, ex.name);
-            if passed {
-                problems.push(format!(
-                    "{}: exercise {} passes its tests as todo!()",
-                    lesson.folder, ex.name
-                ));
-            }
-            count += 1;
-        }
+        });
+        let _ = fs::remove_dir_all(&ws.dir);
+        result.map(|()| (count, problems))
+    };
+    let results: Vec<_> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..3).map(|k| scope.spawn(move || worker(k))).collect();
+        let joined = workers.into_iter().map(|w| w.join());
+        joined
+            .map(|r| r.expect("a verify worker panicked"))
+            .collect()
+    });
+    let (mut count, mut problems) = (0, Vec::new());
+    for result in results {
+        let (n, found) = result?;
+        count += n;
+        problems.extend(found);
     }
     for p in &problems {
         eprintln!("exercises: {p}");
     }
     say!("exercises: {count} checked, {} problems", problems.len());
     Ok(u8::from(!problems.is_empty()))
+}
+
+/// One lesson for [`verify`]: how many exercises were tried, and what is wrong.
+fn verify_lesson(
+    ws: &Workspace,
+    lesson: &Lesson,
+    course: &(dyn Fn(&Lesson) -> bool + Sync),
+) -> Result<(usize, Vec<String>), String> {
+    let all = exercises(&lesson.dir)?;
+    let folder = &lesson.folder;
+    if all.is_empty() {
+        let none = format!("{folder}: a course lesson with no exercise");
+        return Ok((
+            0,
+            if course(lesson) {
+                vec![none]
+            } else {
+                Vec::new()
+            },
+        ));
+    }
+    let mut problems = Vec::new();
+    // The lesson's README says what its exercises ask.
+    let readme = fs::read_to_string(lesson.dir.join("README.md")).unwrap_or_default();
+    let section = readme.split("\n## Exercises\n").nth(1).unwrap_or_default();
+    let section = section.split("\n## ").next().unwrap_or_default();
+    for ex in all
+        .iter()
+        .filter(|e| !section.contains(&format!("`{}`", e.name)))
+    {
+        let name = &ex.name;
+        problems.push(format!(
+            "{folder}: README.md's Exercises section does not name `{name}`"
+        ));
+    }
+    ws.write_copy(lesson, &|_| true)?;
+    let (built, output) = ws.test(lesson, &["--no-run"]).map_err(|e| e.to_string())?;
+    if !built {
+        let errors = compiler_errors(&output);
+        problems.push(format!("{folder}: the copy does not build:\n{errors}"));
+        return Ok((0, problems));
+    }
+    for ex in &all {
+        ws.write_copy(lesson, &|name| name == ex.name)?;
+        // Its first failing test binary is enough: cargo test stops there.
+        let (passed, _) = ws.test(lesson, &[]).map_err(|e| e.to_string())?;
+        let verdict = if passed {
+            "PASSES with todo!(): it teaches nothing"
+        } else {
+            "fails as it should"
+        };
+        say!("{folder} {:<14} {verdict}", ex.name);
+        if passed {
+            problems.push(format!(
+                "{folder}: exercise {} passes its tests as todo!()",
+                ex.name
+            ));
+        }
+    }
+    Ok((all.len(), problems))
 }
 
 #[cfg(test)]
