@@ -61,23 +61,9 @@ pub struct BenchArgs {
 
 /// How often a running script is looked at (for its end, Ctrl-C and the deadline).
 const TICK: Duration = Duration::from_millis(10);
-/// Between SIGTERM to a script's process group and SIGKILL.
-const GRACE: Duration = Duration::from_secs(2);
-/// `rows` only prints: it gets this long.
-const ROWS_TIMEOUT: Duration = Duration::from_secs(30);
-/// The two sides of a row, in the order every round runs them.
-const SIDES: [&str; 2] = ["lesson", "reference"];
 /// What builds the programs the benchmarks run (`--examples` too: a load generator, lesson
 /// 12's burst, is an example), without `--quiet`.
 const BUILD: &str = "build --release --workspace --bins --examples";
-
-/// One benchmark script: NAME of scripts/bench-NAME (the lesson's package), and the
-/// lesson's number, for the order of the table (unknown lessons last).
-struct Script {
-    name: String,
-    path: PathBuf,
-    number: u32,
-}
 
 /// One line of `rows`. `target`: the least lesson/reference ratio that meets it; `None`:
 /// only reported.
@@ -97,60 +83,71 @@ enum RowResult {
     Failed(String),
 }
 
-/// A line of the table: `script/row`, or the script alone when it failed before its rows.
-struct Line {
-    name: String,
-    row: Option<Row>,
-    result: RowResult,
-}
+/// A line of the table: `script/row` (or the script alone when it failed before its
+/// rows), the row, and what became of it.
+type Line = (String, Option<Row>, RowResult);
+
+/// How a call of a script ended: the exit code, or why there is none (a signal, the
+/// deadline); and its stdout and stderr.
+type Call = (Result<i32, String>, String, String);
 
 pub fn bench(cli: &Cli, world: &World, args: &BenchArgs) -> Outcome {
     let timeout = crate::seconds(args.timeout, "--timeout")?;
     let dir = args.scripts_dir.clone();
-    let dir = dir.unwrap_or_else(|| world.root.join("scripts"));
-    let chosen = choose(world, discover(&dir, world)?, &args.names, &dir)?;
+    let dir = dir.unwrap_or(world.root.join("scripts"));
+    let scripts = choose(world, &dir, &args.names)?;
     let bin_dir = cli.bin_dir.clone();
     let bin_dir = bin_dir.unwrap_or_else(|| release_dir(&world.root));
     if !cli.no_build && cli.bin_dir.is_none() {
-        build(&world.root)?;
+        eprintln!("bench: building in release: cargo {BUILD}");
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let mut command = Command::new(cargo);
+        command.current_dir(&world.root).args(BUILD.split(' '));
+        let status = command.arg("--quiet").status();
+        let status = status.map_err(|e| Fail(1, format!("cannot run cargo build: {e}")))?;
+        if !status.success() {
+            let why = "cargo build --release failed (its errors are above)";
+            return Err(Fail(1, why.into()));
+        }
     }
     if !bin_dir.is_dir() {
-        let why = format!(
-            "not built: {} does not exist (build in release, or leave out --no-build)",
-            bin_dir.display()
-        );
-        return Err(Fail(1, why));
+        let dir = bin_dir.display();
+        let why = "does not exist (build in release, or leave out --no-build)";
+        return Err(Fail(1, format!("not built: {dir} {why}")));
     }
     run::catch_ctrl_c();
     let (rounds, warmup) = (args.rounds, args.warmup);
-    let quick = match args.quick {
-        true => " (--quick: tiny sizes, targets not checked)",
-        false => "",
-    };
+    let quick = [" (--quick: tiny sizes, targets not checked)", ""][usize::from(!args.quick)];
     eprintln!(
         "bench: {rounds} round(s) after {warmup} warm-up(s) of each side, lesson and reference in turn{quick}"
     );
-    let bench = Bench {
-        root: &world.root,
-        bin_dir: &bin_dir,
-        args,
-        timeout,
-    };
-    let before = Cpu::now();
+    let bench = Bench(&world.root, &bin_dir, args, timeout);
+    let (start, before) = (Instant::now(), cpu_ticks());
     let mut lines: Vec<Line> = Vec::new();
-    for script in &chosen {
-        lines.extend(bench.script(script)?);
+    for (name, path) in &scripts {
+        lines.extend(bench.script(name, path)?);
     }
+    // Other work competing with the benchmarks: what the machine spent beyond us. (The
+    // load average can't tell: the threaded-server benchmark alone runs a thousand
+    // threads.) Ticks are Linux's 1/100 s; without /proc (macOS, Windows) it is unknown.
+    let cores = thread::available_parallelism().map_or(1, usize::from);
+    let elapsed = start.elapsed().as_secs_f64() * 100.0 * cores as f64;
+    let busy = match (before, cpu_ticks()) {
+        (Some((m0, o0)), Some((m1, o1))) if elapsed > 0.0 => {
+            let others = m1.saturating_sub(m0).saturating_sub(o1.saturating_sub(o0));
+            let share = 100.0 * others as f64 / elapsed;
+            format!("other programs used {share:.0}% of the CPU meanwhile")
+        }
+        _ => "no /proc: how busy the machine was is unknown".to_string(),
+    };
+    let kernel = fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let (os, kernel) = (std::env::consts::OS, kernel.trim());
     say!(
-        "{rounds} round(s) after {warmup} warm-up(s), medians; lesson and reference runs alternate. {}; {}.",
-        machine(),
-        before.others_since()
+        "{rounds} round(s) after {warmup} warm-up(s), medians; lesson and reference runs alternate. {cores} cores, {os} {kernel}; {busy}."
     );
     say!("\n{}", table(&lines, args.quick));
-
-    // What makes the command fail, each named.
     let mut failures = Vec::new();
-    for Line { name, result, .. } in &lines {
+    for (name, _, result) in &lines {
         match result {
             RowResult::Failed(why) => failures.push(format!("{name}: {why}")),
             RowResult::Missing(tool) if in_ci() => failures.push(format!(
@@ -160,57 +157,36 @@ pub fn bench(cli: &Cli, world: &World, args: &BenchArgs) -> Outcome {
             RowResult::Measured(_) => {}
         }
     }
-    if failures.is_empty() {
-        return Ok(0);
-    }
     let (n, all) = (failures.len(), failures.join("\n  "));
-    Err(Fail(1, format!("{n} benchmark row(s) failed:\n  {all}")))
+    match n {
+        0 => Ok(0),
+        _ => Err(Fail(1, format!("{n} benchmark row(s) failed:\n  {all}"))),
+    }
 }
 
-/// The lesson's number of a script, for the order of the table (unknown ones last).
-fn number(world: &World, name: &str) -> u32 {
-    let lesson = names::find(name, &world.lessons);
-    lesson.and_then(|l| l.folder_number).unwrap_or(u32::MAX)
-}
-
-/// Every scripts/bench-NAME (a NAME without a dot: bench-lib.sh is a library), in the
-/// lessons' order.
-fn discover(dir: &Path, world: &World) -> Result<Vec<Script>, Fail> {
+/// Every scripts/bench-NAME (a NAME without a dot: bench-lib.sh is a library) the names
+/// ask for (all of them for none), each once, in the lessons' order (unknown ones last).
+fn choose(world: &World, dir: &Path, wanted: &[String]) -> Result<Vec<(String, PathBuf)>, Fail> {
     let entries = fs::read_dir(dir);
     let entries = entries.map_err(|e| Fail(1, format!("cannot read {}: {e}", dir.display())))?;
-    let mut scripts = Vec::new();
-    for (entry, file) in entries.flatten().map(|e| (e.path(), e.file_name())) {
-        let name = file.to_string_lossy();
-        let Some(name) = name.strip_prefix("bench-") else {
-            continue;
-        };
+    let mut all: Vec<(u32, String, PathBuf)> = Vec::new();
+    for entry in entries.flatten().map(|e| e.path()) {
+        let file = entry.file_name().unwrap_or_default().to_string_lossy();
+        let name = file.strip_prefix("bench-").unwrap_or_default().to_string();
         if !name.is_empty() && !name.contains('.') && entry.is_file() {
-            let number = number(world, name);
-            let (name, path) = (name.to_string(), entry);
-            scripts.push(Script { name, path, number });
+            let lesson = names::find(&name, &world.lessons);
+            let number = lesson.and_then(|l| l.folder_number).unwrap_or(u32::MAX);
+            all.push((number, name, entry));
         }
     }
-    scripts.sort_by(|a, b| (a.number, &a.name).cmp(&(b.number, &b.name)));
-    if scripts.is_empty() {
+    all.sort();
+    if all.is_empty() {
         let why = format!("no benchmarks: no bench-NAME scripts in {}", dir.display());
         return Err(Fail(1, why));
     }
-    Ok(scripts)
-}
-
-/// The scripts the names ask for (all of them for none), each once, in the lessons' order.
-fn choose(
-    world: &World,
-    mut all: Vec<Script>,
-    wanted: &[String],
-    dir: &Path,
-) -> Result<Vec<Script>, Fail> {
-    if wanted.is_empty() {
-        return Ok(all);
-    }
     let mut packages = Vec::new();
     for name in wanted {
-        let has = |package: &str| all.iter().any(|s| s.name == package);
+        let has = |package: &str| all.iter().any(|s| s.1 == package);
         // The script's own name first (a benchmark may come before its lesson's folder),
         // then whatever names a lesson.
         let package = match names::find(name, &world.lessons) {
@@ -222,19 +198,21 @@ fn choose(
             }
         };
         if !has(&package) {
-            let names: Vec<&str> = all.iter().map(|s| s.name.as_str()).collect();
+            let names: Vec<&str> = all.iter().map(|s| s.1.as_str()).collect();
             let script = dir.join(format!("bench-{package}"));
+            let (script, names) = (script.display(), names.join(", "));
             let why = format!(
-                "lesson {package} has no benchmark (no {}); the benchmarks are: {}",
-                script.display(),
-                names.join(", ")
+                "lesson {package} has no benchmark (no {script}); the benchmarks are: {names}"
             );
             return Err(Fail(2, why));
         }
         packages.push(package);
     }
-    all.retain(|s| packages.contains(&s.name));
-    Ok(all)
+    all.retain(|s| wanted.is_empty() || packages.contains(&s.1));
+    Ok(all
+        .into_iter()
+        .map(|(_, name, path)| (name, path))
+        .collect())
 }
 
 /// Where `cargo build --release` puts the programs: $CARGO_TARGET_DIR/release, else
@@ -246,193 +224,102 @@ fn release_dir(root: &Path) -> PathBuf {
     }
     let exe = std::env::current_exe().unwrap_or_default();
     match exe.parent() {
-        Some(dir) if dir.ends_with("debug") || dir.ends_with("release") => {
-            dir.with_file_name("release")
-        }
+        Some(d) if d.ends_with("debug") || d.ends_with("release") => d.with_file_name("release"),
         _ => root.join("target/release"),
     }
 }
 
-fn build(root: &Path) -> Result<(), Fail> {
-    eprintln!("bench: building in release: cargo {BUILD}");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut command = Command::new(cargo);
-    command
-        .current_dir(root)
-        .args(BUILD.split(' '))
-        .arg("--quiet");
-    let status = command.status();
-    let status = status.map_err(|e| Fail(1, format!("cannot run cargo build: {e}")))?;
-    match status.success() {
-        true => Ok(()),
-        false => Err(Fail(
-            1,
-            "cargo build --release failed (its errors are above)".into(),
-        )),
-    }
+/// CPU time so far, in clock ticks: the whole machine's busy time (`cpu  user nice system
+/// idle iowait irq softirq steal`: all but idle and iowait; steal is time the host gave to
+/// other virtual machines), and this process's with its children's (/proc/self/stat after
+/// `(name)`: utime, stime, cutime, cstime are fields 12-15).
+fn cpu_ticks() -> Option<(u64, u64)> {
+    let stat = fs::read_to_string("/proc/stat").ok()?;
+    let fields = stat.lines().next()?.split_whitespace().skip(1).take(8);
+    let fields: Vec<u64> = fields.map(|f| f.parse().ok()).collect::<Option<_>>()?;
+    let [user, nice, system, _idle, _iowait, irq, softirq, steal] = fields[..] else {
+        return None;
+    };
+    let stat = fs::read_to_string("/proc/self/stat").ok()?;
+    let ours: Vec<&str> = stat[stat.rfind(')')? + 1..].split_whitespace().collect();
+    let ours = ours.get(11..15)?.iter().map(|f| f.parse::<u64>().ok());
+    let machine = user + nice + system + irq + softirq + steal;
+    Some((machine, ours.sum::<Option<u64>>()?))
 }
 
-/// "2 cores, linux 6.1.0": what the figures depend on.
-fn machine() -> String {
-    let cores = thread::available_parallelism().map_or(0, usize::from);
-    let kernel = fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    format!("{cores} cores, {} {}", std::env::consts::OS, kernel.trim())
-}
+/// What every call of a script shares: the workspace, the programs' folder, the
+/// options, and the timeout of one call.
+struct Bench<'a>(&'a Path, &'a Path, &'a BenchArgs, Duration);
 
-/// CPU time so far, in Linux's clock ticks of 1/100 s: the whole machine's, and this
-/// process's with its children's. What the machine spent beyond ours during the run is
-/// other work competing with the benchmarks. (The load average can't tell: the
-/// threaded-server benchmark alone runs a thousand threads.) Without /proc (macOS,
-/// Windows) it is unknown.
-struct Cpu {
-    at: Instant,
-    ticks: Option<(u64, u64)>,
-}
-
-impl Cpu {
-    fn now() -> Cpu {
-        let read = |path: &str| fs::read_to_string(path).ok();
-        // `cpu  user nice system idle iowait irq softirq steal ...`: busy is all but idle
-        // and iowait; steal is time the host gave to other virtual machines.
-        let machine = read("/proc/stat").and_then(|stat| {
-            let fields = stat.lines().next()?.split_whitespace().skip(1).take(8);
-            let fields: Vec<u64> = fields.map(|f| f.parse().ok()).collect::<Option<_>>()?;
-            let [user, nice, system, _idle, _iowait, irq, softirq, steal] = fields[..] else {
-                return None;
-            };
-            Some(user + nice + system + irq + softirq + steal)
-        });
-        // /proc/self/stat after `(name)`: utime, stime, cutime, cstime are fields 12-15.
-        let ours = read("/proc/self/stat").and_then(|stat| {
-            let fields: Vec<&str> = stat[stat.rfind(')')? + 1..].split_whitespace().collect();
-            let fields = fields.get(11..15)?.iter();
-            fields.map(|f| f.parse::<u64>().ok()).sum::<Option<u64>>()
-        });
-        let at = Instant::now();
-        let ticks = machine.zip(ours);
-        Cpu { at, ticks }
-    }
-
-    /// "other programs used 4% of the CPU meanwhile".
-    fn others_since(&self) -> String {
-        let now = Cpu::now();
-        let cores = thread::available_parallelism().map_or(1, usize::from) as f64;
-        let elapsed = now.at.duration_since(self.at).as_secs_f64() * 100.0 * cores;
-        match (self.ticks, now.ticks) {
-            (Some((m0, o0)), Some((m1, o1))) if elapsed > 0.0 => {
-                let others = m1.saturating_sub(m0).saturating_sub(o1.saturating_sub(o0));
-                let share = 100.0 * others as f64 / elapsed;
-                format!("other programs used {share:.0}% of the CPU meanwhile")
-            }
-            _ => "no /proc: how busy the machine was is unknown".to_string(),
-        }
-    }
-}
-
-/// What every call of a script shares.
-struct Bench<'a> {
-    root: &'a Path,
-    bin_dir: &'a Path,
-    args: &'a BenchArgs,
-    timeout: Duration,
-}
-
-/// How a call of a script ended: the exit code, or why there is none (a signal, the
-/// deadline); and what it printed.
-struct Call {
-    code: Result<i32, String>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Call {
-    /// "exit 1: the reason it gave", for messages.
-    fn failure(&self) -> String {
-        let how = self
-            .code
-            .as_ref()
-            .map_or_else(String::clone, |c| format!("exit {c}"));
-        format!("{how}: {}", tail(&self.stderr))
-    }
+/// "exit 1: the reason it gave", for messages.
+fn failure((code, _, stderr): &Call) -> String {
+    let how = code
+        .as_ref()
+        .map_or_else(String::clone, |c| format!("exit {c}"));
+    format!("{how}: {}", tail(stderr))
 }
 
 impl Bench<'_> {
     /// Every row of one script: rows, prepare, then warm-ups and rounds per row.
-    fn script(&self, script: &Script) -> Result<Vec<Line>, Fail> {
-        let line = |row: Option<Row>, result: RowResult| {
-            let id = row
-                .as_ref()
-                .map(|r| format!("/{}", r.id))
-                .unwrap_or_default();
-            let name = format!("{}{id}", script.name);
-            Line { name, row, result }
-        };
-        let failed = |why: String| Ok(vec![line(None, RowResult::Failed(why))]);
-        let listed = self.call(script, &["rows"], ROWS_TIMEOUT)?;
-        if listed.code != Ok(0) {
-            return failed(format!("`rows` failed: {}", listed.failure()));
+    fn script(&self, name: &str, path: &Path) -> Result<Vec<Line>, Fail> {
+        let failed = |why: String| Ok(vec![(name.to_string(), None, RowResult::Failed(why))]);
+        // `rows` only prints: it gets 30 s.
+        let listed = self.call(path, &["rows"], Duration::from_secs(30))?;
+        if listed.0 != Ok(0) {
+            return failed(format!("`rows` failed: {}", failure(&listed)));
         }
-        let rows = match parse_rows(&listed.stdout) {
+        let rows = match parse_rows(&listed.1) {
             Ok(rows) => rows,
             Err(why) => return failed(why),
         };
-        let dir = Scratch::new(&format!("bench-{}", script.name));
+        let dir = Scratch::new(&format!("bench-{name}"));
         let dir_arg = dir.path().to_string_lossy().into_owned();
-        let mut prepare = vec!["prepare", dir_arg.as_str()];
-        if self.args.quick {
-            prepare.push("--quick");
-        }
-        eprintln!("bench: {}: prepare", script.name);
-        let prepared = self.call(script, &prepare, self.timeout)?;
-        match prepared.code {
-            Ok(0) => {}
-            Ok(3) => {
-                let tool = missing_tool(&prepared.stderr);
-                let missing = |row| line(Some(row), RowResult::Missing(tool.clone()));
-                return Ok(rows.into_iter().map(missing).collect());
-            }
-            _ => return failed(format!("`prepare` failed: {}", prepared.failure())),
-        }
+        let quick = ["--quick"].into_iter().filter(|_| self.2.quick);
+        let prepare: Vec<&str> = ["prepare", &dir_arg].into_iter().chain(quick).collect();
+        eprintln!("bench: {name}: prepare");
+        let prepared = self.call(path, &prepare, self.3)?;
         let mut lines = Vec::new();
         for row in rows {
-            let result = self.row(script, &dir_arg, &row)?;
-            lines.push(line(Some(row), result));
+            let result = match prepared.0 {
+                Ok(0) => self.row(name, path, &dir_arg, &row)?,
+                Ok(3) => RowResult::Missing(missing_tool(&prepared.2)),
+                _ => return failed(format!("`prepare` failed: {}", failure(&prepared))),
+            };
+            lines.push((format!("{name}/{}", row.id), Some(row), result));
         }
         Ok(lines)
     }
 
     /// One row: the warm-up pairs, then the measured ones, lesson first in each pair, and
     /// each side's median. The first wrong answer ends the row.
-    fn row(&self, script: &Script, dir: &str, row: &Row) -> Result<RowResult, Fail> {
-        let (warmup, rounds) = (self.args.warmup, self.args.rounds);
-        let name = format!("{}/{}", script.name, row.id);
+    fn row(&self, script: &str, path: &Path, dir: &str, row: &Row) -> Result<RowResult, Fail> {
+        let (warmup, rounds) = (self.2.warmup, self.2.rounds);
+        let name = format!("{script}/{}", row.id);
         let mut figures: [Vec<f64>; 2] = Default::default();
         for round in 0..warmup + rounds {
             let when = match round.checked_sub(warmup) {
                 Some(counted) => format!("round {}/{rounds}", counted + 1),
                 None => format!("warm-up {}/{warmup}", round + 1),
             };
-            for (i, (side, label)) in SIDES.iter().zip(&row.labels).enumerate() {
-                let call = self.call(script, &["once", dir, &row.id, side], self.timeout)?;
-                let figure = match call.code {
-                    Ok(0) => parse_figure(&call.stdout),
-                    _ => Err(call.failure()),
+            for (i, side) in ["lesson", "reference"].into_iter().enumerate() {
+                let call = self.call(path, &["once", dir, &row.id, side], self.3)?;
+                let figure = match call.0 {
+                    Ok(0) => parse_figure(&call.1),
+                    _ => Err(failure(&call)),
                 };
-                let figure = match figure {
-                    Ok(figure) => figure,
+                match figure {
+                    Ok(figure) => {
+                        let (amount, unit) = (amount(figure), &row.unit);
+                        eprintln!("bench: {name}  {when}  {side:9} {amount} {unit}");
+                        if round >= warmup {
+                            figures[i].push(figure);
+                        }
+                    }
                     Err(why) => {
-                        let why = format!("{side} ({label}): {why}");
+                        let why = format!("{side} ({}): {why}", row.labels[i]);
                         eprintln!("bench: {name}  {when}  {side}: FAILED: {why}");
                         return Ok(RowResult::Failed(why));
                     }
-                };
-                eprintln!(
-                    "bench: {name}  {when}  {side:9} {} {}",
-                    amount(figure),
-                    row.unit
-                );
-                if round >= warmup {
-                    figures[i].push(figure);
                 }
             }
         }
@@ -441,30 +328,28 @@ impl Bench<'_> {
 
     /// Run the script with these arguments in its own process group, with BENCH_BIN_DIR
     /// set, and wait (at most `timeout`). Ctrl-C stops it and ends the command (130).
-    fn call(&self, script: &Script, args: &[&str], timeout: Duration) -> Result<Call, Fail> {
-        let mut command = Command::new(&script.path);
-        command.args(args).current_dir(self.root);
-        command.env("BENCH_BIN_DIR", self.bin_dir);
+    fn call(&self, path: &Path, args: &[&str], timeout: Duration) -> Result<Call, Fail> {
+        let mut command = Command::new(path);
+        command.args(args).current_dir(self.0);
+        command.env("BENCH_BIN_DIR", self.1);
         // Its own process group: the servers it starts in the background are in it too,
         // so stopping the group leaves none behind.
         run::own_group(&mut command);
         let seen = CTRL_C.load(Ordering::SeqCst);
         let running = Running::spawn(command);
-        let path = script.path.display();
-        let mut running = running.map_err(|e| Fail(1, format!("{path}: {e}")))?;
+        let mut running = running.map_err(|e| Fail(1, format!("{}: {e}", path.display())))?;
         let deadline = Instant::now() + timeout;
         let code = loop {
             if let Some(status) = running.try_status().ok().flatten() {
-                break status
-                    .code()
-                    .ok_or_else(|| run::describe(status, false, false));
+                let why = || run::describe(status, false, false);
+                break status.code().ok_or_else(why);
             }
             let interrupted = CTRL_C.load(Ordering::SeqCst) > seen;
             if interrupted || Instant::now() >= deadline {
                 // SIGTERM to the group (the script's trap stops its servers), SIGKILL
-                // after the grace period.
+                // after a grace period of 2 s.
                 run::signal(&mut running, Sig::Term);
-                let until = Instant::now() + GRACE;
+                let until = Instant::now() + Duration::from_secs(2);
                 while Instant::now() < until && running.try_status().ok().flatten().is_none() {
                     thread::sleep(TICK);
                 }
@@ -482,32 +367,27 @@ impl Bench<'_> {
         // Anything the script left running (a server its trap missed) goes now.
         run::signal(&mut running, Sig::Kill);
         running.wait_output_closed(Duration::from_secs(1));
-        let (stdout, stderr) = (running.stdout(), running.stderr());
-        if self.args.verbose {
+        let stderr = running.stderr();
+        if self.2.verbose {
             stderr.lines().for_each(|line| eprintln!("    {line}"));
         }
-        Ok(Call {
-            code,
-            stdout,
-            stderr,
-        })
+        Ok((code, running.stdout(), stderr))
     }
 }
 
 /// The rows a script lists: six tab-separated fields per line.
 fn parse_rows(text: &str) -> Result<Vec<Row>, String> {
+    const FIELDS: &str = "ID, what, unit, lesson label, reference label, target";
+    const NOT_A_TARGET: &str = "is neither a positive number nor -";
     let mut rows = Vec::new();
-    for (n, line) in text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
+    let lines = text.lines().enumerate();
+    for (n, line) in lines.filter(|(_, l)| !l.trim().is_empty()) {
         let at = format!("`rows` line {}", n + 1);
         let fields: Vec<&str> = line.split('\t').map(str::trim).collect();
         let [id, what, unit, lesson, reference, target] = fields[..] else {
+            let n = fields.len();
             return Err(format!(
-                "{at}: {} tab-separated fields, not 6 (ID, what, unit, lesson label, reference label, target): {line:?}",
-                fields.len()
+                "{at}: {n} tab-separated fields, not 6 ({FIELDS}): {line:?}"
             ));
         };
         if id.is_empty() || id.contains(char::is_whitespace) {
@@ -516,13 +396,10 @@ fn parse_rows(text: &str) -> Result<Vec<Row>, String> {
         let target = match target.parse::<f64>() {
             _ if target == "-" => None,
             Ok(t) if t.is_finite() && t > 0.0 => Some(t),
-            _ => {
-                let why = "is neither a positive number nor -";
-                return Err(format!("{at}: the target {target:?} {why}"));
-            }
+            _ => return Err(format!("{at}: the target {target:?} {NOT_A_TARGET}")),
         };
         let (id, what, unit) = (id.into(), what.into(), unit.into());
-        let labels = [lesson.into(), reference.into()];
+        let labels = [lesson, reference].map(String::from);
         rows.push(Row {
             id,
             what,
@@ -539,27 +416,23 @@ fn parse_rows(text: &str) -> Result<Vec<Row>, String> {
 
 /// The figure: the last non-empty line of stdout, a number not below zero.
 fn parse_figure(stdout: &str) -> Result<f64, String> {
+    const NOT_A_FIGURE: &str = "its last line should be the figure, a number";
     let last = stdout.lines().rev().find(|l| !l.trim().is_empty());
     let last = last.ok_or_else(|| "it printed no figure".to_string())?;
     match last.trim().parse::<f64>() {
         Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
-        _ => Err(format!(
-            "its last line should be the figure, a number: {last:?}"
-        )),
+        _ => Err(format!("{NOT_A_FIGURE}: {last:?}")),
     }
 }
 
 /// `python3 (Debian package python3)` out of prepare's `missing: ...` line.
 fn missing_tool(stderr: &str) -> String {
-    let line = stderr
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("missing:"));
-    match line.map(str::trim).filter(|t| !t.is_empty()) {
+    let mut lines = stderr.lines().map(str::trim);
+    let tool = lines.find_map(|l| l.strip_prefix("missing:"));
+    let (tool, stderr) = (tool.map(str::trim).filter(|t| !t.is_empty()), tail(stderr));
+    match tool {
         Some(tool) => tool.to_string(),
-        None => format!(
-            "a tool (prepare exit 3 without a `missing: TOOL` line: {})",
-            tail(stderr)
-        ),
+        None => format!("a tool (prepare exit 3 without a `missing: TOOL` line: {stderr})"),
     }
 }
 
@@ -567,16 +440,13 @@ fn missing_tool(stderr: &str) -> String {
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     let n = values.len();
-    match n {
-        0 => f64::NAN,
-        _ => (values[(n - 1) / 2] + values[n / 2]) / 2.0,
-    }
+    (values[(n - 1) / 2] + values[n / 2]) / 2.0
 }
 
 /// A figure as a person reads it: `3,330,488`, `812`, `45.3`, `0.87`.
 fn amount(x: f64) -> String {
     if x < 1000.0 {
-        return format!("{x:.*}", decimals(x, 100.0, 10.0));
+        return format!("{x:.*}", usize::from(x < 100.0) + usize::from(x < 10.0));
     }
     let digits = format!("{x:.0}");
     let mut grouped = String::new();
@@ -589,70 +459,48 @@ fn amount(x: f64) -> String {
     grouped
 }
 
-/// How many decimals to show: none from `none` up, one from `one` up, else two.
-fn decimals(x: f64, none: f64, one: f64) -> usize {
-    usize::from(x < none) + usize::from(x < one)
-}
-
 /// A ratio as `38.3×`.
 fn times(x: f64) -> String {
-    format!("{x:.*}×", decimals(x, 100.0, 1.0))
+    format!("{x:.*}×", usize::from(x < 100.0) + usize::from(x < 1.0))
 }
 
 /// The markdown table, its columns padded so it reads in a terminal too.
 fn table(lines: &[Line], quick: bool) -> String {
     let header = "benchmark|what|lesson median|reference median|ratio|target|met?";
     let mut cells: Vec<Vec<String>> = vec![header.split('|').map(String::from).collect()];
-    for line in lines {
-        let Some(row) = &line.row else {
-            let mut failed = vec!["—".to_string(); 7];
-            failed[0] = line.name.clone();
-            failed[6] = "FAILED (see below)".into();
-            cells.push(failed);
+    for (name, row, result) in lines {
+        let Some(row) = row else {
+            let failed = [name.as_str(), "—", "—", "—", "—", "—", "FAILED (see below)"];
+            cells.push(failed.map(String::from).to_vec());
             continue;
         };
         let side = |i: usize, value: Option<f64>| match value {
             Some(v) => format!("{} {} ({})", amount(v), row.unit, row.labels[i]),
             None => format!("— ({})", row.labels[i]),
         };
-        let target = row
-            .target
-            .map_or_else(|| "— (reported)".into(), |t| format!("≥ {t}×"));
-        let (lesson, reference, ratio, met) = match &line.result {
-            RowResult::Measured([l, r]) => {
-                let ratio = (*r > 0.0).then(|| l / r);
-                let met = match (row.target, ratio) {
-                    (None, _) => "—",
-                    (Some(_), _) if quick => "not checked (--quick)",
-                    (Some(t), Some(x)) if x >= t => "yes",
-                    (Some(_), _) => "NO",
-                };
-                let ratio = ratio.map_or_else(|| "—".into(), times);
-                (side(0, Some(*l)), side(1, Some(*r)), ratio, met)
-            }
-            RowResult::Missing(tool) => (
-                side(0, None),
-                format!("missing: {tool}"),
-                "—".into(),
-                "not measured",
-            ),
-            RowResult::Failed(_) => (
-                side(0, None),
-                side(1, None),
-                "—".into(),
-                "FAILED (see below)",
-            ),
+        let target = row.target.map(|t| format!("≥ {t}×"));
+        let target = target.unwrap_or("— (reported)".into());
+        let (l, r) = match result {
+            RowResult::Measured([l, r]) => (Some(*l), Some(*r)),
+            _ => (None, None),
         };
-        let (name, what) = (line.name.clone(), row.what.clone());
-        cells.push(vec![
-            name,
-            what,
-            lesson,
-            reference,
-            ratio,
-            target,
-            met.into(),
-        ]);
+        let ratio = l.zip(r).filter(|(_, r)| *r > 0.0).map(|(l, r)| l / r);
+        let met = match (result, row.target, ratio) {
+            (RowResult::Missing(_), ..) => "not measured",
+            (RowResult::Failed(_), ..) => "FAILED (see below)",
+            (_, None, _) => "—",
+            (_, Some(_), _) if quick => "not checked (--quick)",
+            (_, Some(t), Some(x)) if x >= t => "yes",
+            _ => "NO",
+        };
+        let reference = match result {
+            RowResult::Missing(tool) => format!("missing: {tool}"),
+            _ => side(1, r),
+        };
+        let ratio = ratio.map_or("—".into(), times);
+        let mut cell = vec![name.clone(), row.what.clone(), side(0, l)];
+        cell.extend([reference, ratio, target, met.into()]);
+        cells.push(cell);
     }
     let column = |c: usize| cells.iter().map(|r| width(&r[c])).max().unwrap_or(0);
     let widths: Vec<usize> = (0..7).map(column).collect();
@@ -674,42 +522,40 @@ mod tests {
     use super::*;
 
     #[test]
-    fn medians_and_amounts() {
+    fn medians_amounts_and_ratios() {
         assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 2.5);
-        assert_eq!(amount(3_330_488.4), "3,330,488");
-        assert_eq!(amount(1000.0), "1,000");
-        assert_eq!(amount(812.3), "812");
-        assert_eq!(amount(45.26), "45.3");
-        assert_eq!(amount(0.871), "0.87");
-        assert_eq!(times(138.34), "138×");
-        assert_eq!(times(38.34), "38.3×");
-        assert_eq!(times(1.5), "1.5×");
-        assert_eq!(times(0.8), "0.80×");
+        let xs = [3_330_488.4, 1000.0, 812.3, 45.26, 0.871];
+        let want = ["3,330,488", "1,000", "812", "45.3", "0.87"];
+        assert_eq!(xs.map(amount), want);
+        let want = ["138×", "38.3×", "1.5×", "0.80×"];
+        assert_eq!([138.34, 38.34, 1.5, 0.8].map(times), want);
     }
 
     #[test]
-    fn rows_need_six_fields_and_a_target() {
-        let rows = parse_rows("frames\tframes through a pipe\tframes/s\tRust\tPython\t5\n")
-            .expect("one good row");
-        assert_eq!(rows[0].target, Some(5.0));
-        assert_eq!(rows[0].labels, ["Rust", "Python"]);
-        assert!(parse_rows("a\tb\tc\n").is_err());
-        assert!(parse_rows("a\tb\tc\td\te\tlots\n").is_err());
-        assert!(parse_rows("").is_err());
+    fn rows_figures_and_missing_tools_are_parsed() {
+        let rows = parse_rows("frames\tframes through a pipe\tframes/s\tRust\tPython\t5\n");
+        let rows = rows.expect("one good row");
+        assert_eq!(
+            (rows[0].target, &rows[0].labels),
+            (Some(5.0), &["Rust", "Python"].map(String::from))
+        );
         let reported = parse_rows("x\tw\tMB/s\tRust\tloopback\t-").expect("a reported row");
         assert_eq!(reported[0].target, None);
-    }
-
-    #[test]
-    fn the_figure_is_the_last_line() {
+        let bad = [
+            "a\tb\tc\n",
+            "a\tb\tc\td\te\tlots\n",
+            "",
+            "a b\tb\tc\td\te\t1",
+        ];
+        assert!(bad.iter().all(|bad| parse_rows(bad).is_err()));
         assert_eq!(parse_figure("checking...\n123.5\n\n"), Ok(123.5));
-        assert!(parse_figure("").is_err());
-        assert!(parse_figure("12 frames/s\n").is_err());
-        assert!(parse_figure("-1\n").is_err());
-        assert_eq!(
-            missing_tool("x\nmissing: tftp (Debian package tftp-hpa)\n"),
-            "tftp (Debian package tftp-hpa)"
+        assert!(
+            ["", "12 frames/s\n", "-1\n"]
+                .iter()
+                .all(|bad| parse_figure(bad).is_err())
         );
+        let tool = missing_tool("x\nmissing: tftp (Debian package tftp-hpa)\n");
+        assert_eq!(tool, "tftp (Debian package tftp-hpa)");
     }
 }

@@ -27,17 +27,15 @@ pub const TABLE: Block = Block {
 /// The direction a test's name claims, as (the Rust program's role, the Python one's):
 /// `rust_ROLE_python_ROLE_...` or `python_ROLE_rust_ROLE_...`, each role lowercase letters.
 fn direction(test_name: &str) -> Option<(String, String)> {
-    let words: Vec<&str> = test_name.split('_').collect();
-    let [first, a, second, b, ..] = words[..] else {
-        return None;
-    };
-    let (rust, python) = match (first, second) {
-        ("rust", "python") => (a, b),
-        ("python", "rust") => (b, a),
-        _ => return None,
-    };
-    let role = |r: &str| !r.is_empty() && r.bytes().all(|b| b.is_ascii_lowercase());
-    (role(a) && role(b)).then(|| (rust.to_string(), python.to_string()))
+    let mut words = test_name.split('_');
+    let role = |r: &&str| !r.is_empty() && r.bytes().all(|b| b.is_ascii_lowercase());
+    let mut role = || words.next().filter(role);
+    let (first, a, second, b) = (role()?, role()?, role()?, role()?);
+    match (first, second) {
+        ("rust", "python") => Some((a.to_string(), b.to_string())),
+        ("python", "rust") => Some((b.to_string(), a.to_string())),
+        _ => None,
+    }
 }
 
 /// The names of the test functions in a Rust source file: each `fn` that a `#[test]`
@@ -77,11 +75,11 @@ pub fn table(lessons: &[Lesson]) -> String {
         let Some(number) = lesson.folder_number else {
             continue;
         };
+        let (package, folder) = (&lesson.package, &lesson.folder);
         let Ok(source) = fs::read_to_string(lesson.dir.join("tests/python.rs")) else {
-            out.push_str(&format!(
-                "| {number:02} | [{}](lessons/{}) | not yet: no `tests/python.rs` |\n",
-                lesson.package, lesson.folder
-            ));
+            let no = "not yet: no `tests/python.rs`";
+            let row = format!("| {number:02} | [{package}](lessons/{folder}) | {no} |\n");
+            out.push_str(&row);
             continue;
         };
         let mut count: BTreeMap<(usize, String, String), usize> = BTreeMap::new();
@@ -89,26 +87,24 @@ pub fn table(lessons: &[Lesson]) -> String {
             let key = (rank(&rust).unwrap_or(3), rust, python);
             *count.entry(key).or_default() += 1;
         }
-        let cells: Vec<String> = (count.iter())
-            .map(|((_, rust, python), n)| {
-                let tests = if *n == 1 { "test" } else { "tests" };
-                format!("Rust {rust} ↔ Python {python} ({n} {tests})")
-            })
-            .collect();
-        let mut cell = cells.join(" · ");
+        let cell = |((_, rust, python), n): (&(usize, String, String), &usize)| {
+            let tests = if *n == 1 { "test" } else { "tests" };
+            format!("Rust {rust} ↔ Python {python} ({n} {tests})")
+        };
+        let mut cell = count.iter().map(cell).collect::<Vec<_>>().join(" · ");
         if cell.is_empty() {
             cell = "not yet: no test in `tests/python.rs` is named for a direction".to_string();
         }
-        out.push_str(&format!(
-            "| {number:02} | [{}](lessons/{}/tests/python.rs) | {cell} |\n",
-            lesson.package, lesson.folder
-        ));
+        let link = format!("[{package}](lessons/{folder}/tests/python.rs)");
+        out.push_str(&format!("| {number:02} | {link} | {cell} |\n"));
     }
     out + TABLE.end + "\n"
 }
 
 /// Tests named for a direction outside tests/python.rs: the table would not see them.
 pub fn problems(lessons: &[Lesson]) -> Vec<String> {
+    const ELSEWHERE: &str =
+        "runs Rust against Python; it belongs in tests/python.rs, where the interop table looks";
     let mut problems = Vec::new();
     for lesson in lessons {
         let tests = lesson.dir.join("tests");
@@ -119,13 +115,11 @@ pub fn problems(lessons: &[Lesson]) -> Vec<String> {
         files.sort();
         for file in files {
             let source = fs::read_to_string(tests.join(&file)).unwrap_or_default();
-            for name in test_names(&source)
-                .iter()
-                .filter(|n| direction(n).is_some())
-            {
+            let folder = &lesson.folder;
+            let names = test_names(&source);
+            for name in names.iter().filter(|n| direction(n).is_some()) {
                 problems.push(format!(
-                    "lessons/{}/tests/{file}: test {name} runs Rust against Python; it belongs in tests/python.rs, where the interop table looks",
-                    lesson.folder
+                    "lessons/{folder}/tests/{file}: test {name} {ELSEWHERE}"
                 ));
             }
         }

@@ -41,21 +41,17 @@ pub struct Meta {
 }
 
 /// `[package.metadata.lesson.demo]`: what `cargo lesson run` starts.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Demo {
-    #[serde(default)]
     pub protocol: Protocol,
-    #[serde(default)]
     pub servers: Vec<Program>,
-    #[serde(default)]
     pub clients: Vec<Program>,
-    #[serde(default, deserialize_with = "expect_lines")]
+    #[serde(deserialize_with = "expect_lines")]
     pub expect: Vec<Expect>,
     #[serde(rename = "timeout_secs", default = "thirty_seconds")]
     #[serde(deserialize_with = "seconds")]
     pub timeout: Duration,
-    #[serde(default)]
     pub transcript: Compare,
 }
 
@@ -103,37 +99,29 @@ pub enum Cwd {
 }
 
 /// One server or client entry of the demo (crates/cargo-lesson/README.md has every key).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// Keys left out take their type's default, except `close_stdin` (true) and `count` (1).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Program {
     /// A program that a lesson of the workspace builds (`bin = "..."`), or, when
     /// `on_path`, one installed on the machine and found on PATH (`program = "python3"`).
-    #[serde(default)]
     pub bin: String,
-    #[serde(default)]
     program: Option<String>,
     #[serde(skip)]
     pub on_path: bool,
-    #[serde(default)]
     pub cwd: Cwd,
-    #[serde(default)]
     pub args: Vec<String>,
     /// Appended to `args` when the relay re-cuts the stream (`--wire --split N`).
-    #[serde(default)]
     pub split_args: Vec<String>,
     pub stdin: Option<String>,
     /// Milliseconds to wait before each line of `stdin` after the first (a person typing).
-    #[serde(default)]
     pub pause_ms: u64,
     #[serde(default = "yes")]
     pub close_stdin: bool,
     #[serde(default = "one")]
     pub count: u32,
-    #[serde(default)]
     pub after_previous: bool,
-    #[serde(default)]
     pub exit: i32,
-    #[serde(default)]
     pub stop: Stop,
 }
 
@@ -173,12 +161,12 @@ fn expect_lines<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Expect>, D::Error
         Text(String),
         Full(Expect),
     }
-    let entries = Vec::<Entry>::deserialize(d)?;
-    let expect = entries.into_iter().map(|entry| match entry {
+    let expect = |entry: Entry| match entry {
         Entry::Text(text) => Expect { text, side: None },
         Entry::Full(expect) => expect,
-    });
-    Ok(expect.collect())
+    };
+    let entries = Vec::<Entry>::deserialize(d)?;
+    Ok(entries.into_iter().map(expect).collect())
 }
 
 /// What the command reads of a Cargo.toml: `[package]` and `[[bin]]`, and the package's
@@ -212,13 +200,10 @@ struct Bin {
 
 /// Every lesson folder under `lessons_dir`, in folder order (the lessons' numbers).
 pub fn discover(lessons_dir: &Path) -> Result<Vec<Lesson>, String> {
-    let entries = fs::read_dir(lessons_dir)
-        .map_err(|e| format!("cannot read {}: {e}", lessons_dir.display()))?;
-    let mut dirs: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
-        .collect();
+    let entries = fs::read_dir(lessons_dir);
+    let entries = entries.map_err(|e| format!("cannot read {}: {e}", lessons_dir.display()))?;
+    let mut dirs: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    dirs.retain(|p| p.is_dir());
     dirs.sort();
     Ok(dirs.iter().map(|dir| read_lesson(dir)).collect())
 }
@@ -226,15 +211,13 @@ pub fn discover(lessons_dir: &Path) -> Result<Vec<Lesson>, String> {
 /// Read one lesson folder. Problems are collected in `Lesson::problems`.
 pub fn read_lesson(dir: &Path) -> Lesson {
     let folder = dir.file_name().unwrap_or_default().to_string_lossy();
-    let folder_number = folder
-        .split_once('-')
-        .filter(|(nn, _)| nn.len() == 2 && nn.bytes().all(|b| b.is_ascii_digit()))
-        .and_then(|(nn, _)| nn.parse().ok());
+    let nn = folder.split_once('-').map_or("", |(nn, _)| nn);
+    let two_digits = nn.len() == 2 && nn.bytes().all(|b| b.is_ascii_digit());
+    let folder_number = nn.parse().ok().filter(|_| two_digits);
     let mut problems = Vec::new();
     if folder_number.is_none() {
-        problems.push(format!(
-            "lessons/{folder}: the folder name should be NN-name"
-        ));
+        let why = format!("lessons/{folder}: the folder name should be NN-name");
+        problems.push(why);
     }
     let place = format!("lessons/{folder}/Cargo.toml");
     let (package, binaries, meta) = read_manifest(dir, &place, &mut problems).unwrap_or_default();
@@ -249,48 +232,42 @@ pub fn read_lesson(dir: &Path) -> Lesson {
     }
 }
 
-/// The package's name, its binaries and its metadata; `None` if Cargo.toml is unreadable.
-fn read_manifest(
-    dir: &Path,
-    place: &str,
-    problems: &mut Vec<String>,
-) -> Option<(String, Vec<String>, Meta)> {
+/// The package's name, its binaries and its metadata.
+type Manifested = (String, Vec<String>, Meta);
+
+/// What [`Manifested`] says of a lesson's Cargo.toml; `None` if it is unreadable.
+fn read_manifest(dir: &Path, place: &str, problems: &mut Vec<String>) -> Option<Manifested> {
     let Ok(text) = fs::read_to_string(dir.join("Cargo.toml")) else {
         problems.push(format!("{place}: cannot read it"));
         return None;
     };
     // A serde error names its place by an offset in the text: say which line.
     let problem = |e: toml::de::Error| {
-        let line = e
-            .span()
-            .map_or(0, |s| text[..s.start].matches('\n').count());
+        let start = e.span().map_or(0, |s| s.start);
+        let line = text[..start].matches('\n').count();
         format!("{place}: line {}: {}", line + 1, e.message().trim_end())
     };
-    let manifest: Manifest = toml::from_str(&text)
-        .map_err(|e| problems.push(problem(e)))
-        .ok()?;
+    let manifest = toml::from_str::<Manifest>(&text);
+    let manifest = manifest.map_err(|e| problems.push(problem(e))).ok()?;
     let binaries = binaries(dir, &manifest);
-    let meta = match toml::from_str::<Manifest<Meta>>(&text) {
-        Ok(m) => m.package.metadata.and_then(|m| m.lesson),
-        Err(e) => {
-            problems.push(problem(e));
-            return Some((manifest.package.name, binaries, Meta::default()));
+    let name = manifest.package.name;
+    let want = "(number, title, section, summary, demo)";
+    let none = || format!("{place}: no [package.metadata.lesson] {want}");
+    let meta = toml::from_str::<Manifest<Meta>>(&text).map_err(problem);
+    let meta = meta.and_then(|m| m.package.metadata.and_then(|m| m.lesson).ok_or_else(none));
+    let mut meta = match meta {
+        Ok(meta) => meta,
+        Err(why) => {
+            problems.push(why);
+            return Some((name, binaries, Meta::default()));
         }
     };
-    let Some(mut meta) = meta else {
-        let want = "(number, title, section, summary, demo)";
-        problems.push(format!("{place}: no [package.metadata.lesson] {want}"));
-        return Some((manifest.package.name, binaries, Meta::default()));
-    };
     let m = &meta;
-    let missing = [
-        ("number", m.number.is_none()),
-        ("title", m.title.is_none()),
-        ("section", m.section.is_none()),
-        ("summary", m.summary.is_none()),
-        ("demo", m.demo.is_none()),
-    ];
-    for (key, _) in missing.iter().filter(|(_, missing)| *missing) {
+    let (number, title, section) = (m.number.is_none(), m.title.is_none(), m.section.is_none());
+    let (summary, demo) = (m.summary.is_none(), m.demo.is_none());
+    let keys = ["number", "title", "section", "summary", "demo"];
+    let missing = keys.iter().zip([number, title, section, summary, demo]);
+    for (key, _) in missing.filter(|(_, missing)| *missing) {
         problems.push(format!("{place}: [package.metadata.lesson] has no {key}"));
     }
     let demo_problems = meta.demo.as_mut().map(|d| finish_demo(d, place));
@@ -298,12 +275,16 @@ fn read_manifest(
         problems.extend(demo_problems);
         meta.demo = None;
     }
-    Some((manifest.package.name, binaries, meta))
+    Some((name, binaries, meta))
 }
 
 /// What serde can't say: each program is a `bin` or a `program`, and its placeholders
 /// are ones that have a value when it starts.
 fn finish_demo(demo: &mut Demo, place: &str) -> Vec<String> {
+    const NO_BIN: &str = "bin is missing (a program of the workspace; or program = \"NAME\" for one installed on PATH)";
+    const BOTH: &str =
+        "give bin (a program of the workspace) or program (one installed on PATH), not both";
+    const KNOWN: &str = "known: {host} {port} {addr}, {host2}... for a second server, {free_udp_port}, {free_tcp_port}";
     let mut problems = Vec::new();
     let servers = demo.servers.len();
     let servers_first = demo.servers.iter_mut().enumerate();
@@ -314,12 +295,8 @@ fn finish_demo(demo: &mut Demo, place: &str) -> Vec<String> {
         let at = format!("{place}: demo.{entry}");
         match (p.bin.is_empty(), p.program.take()) {
             (true, Some(program)) => (p.bin, p.on_path) = (program, true),
-            (true, None) => problems.push(format!(
-                "{at}: bin is missing (a program of the workspace; or program = \"NAME\" for one installed on PATH)"
-            )),
-            (false, Some(_)) => problems.push(format!(
-                "{at}: give bin (a program of the workspace) or program (one installed on PATH), not both"
-            )),
+            (true, None) => problems.push(format!("{at}: {NO_BIN}")),
+            (false, Some(_)) => problems.push(format!("{at}: {BOTH}")),
             (false, None) => {}
         }
         let why = match before {
@@ -328,9 +305,8 @@ fn finish_demo(demo: &mut Demo, place: &str) -> Vec<String> {
         };
         for name in p.args.iter().chain(&p.stdin).flat_map(|t| placeholders(t)) {
             if !placeholder_known(&name, before) {
-                problems.push(format!(
-                    "{at}: unknown placeholder {{{name}}} ({why}; known: {{host}} {{port}} {{addr}}, {{host2}}... for a second server, {{free_udp_port}}, {{free_tcp_port}})"
-                ));
+                let why = format!("{at}: unknown placeholder {{{name}}} ({why}; {KNOWN})");
+                problems.push(why);
             }
         }
     }
@@ -345,19 +321,13 @@ fn binaries(dir: &Path, manifest: &Manifest) -> Vec<String> {
     let mut names: Vec<String> = bins.iter().map(|b| b.name.clone()).collect();
     let path = |b: &Bin| b.path.clone().unwrap_or(format!("src/bin/{}.rs", b.name));
     let claimed: Vec<PathBuf> = bins.iter().map(|b| dir.join(path(b))).collect();
-    let found = |p: PathBuf| {
-        let name = p
-            .file_stem()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
+    let found = |e: fs::DirEntry| {
+        let p = e.path();
+        let name = p.file_stem().unwrap_or_default().to_string_lossy().into();
         (name, if p.is_dir() { p.join("main.rs") } else { p })
     };
-    let in_bin = fs::read_dir(dir.join("src/bin"))
-        .into_iter()
-        .flatten()
-        .flatten();
-    let mut found: Vec<(String, PathBuf)> = in_bin.map(|e| found(e.path())).collect();
+    let in_bin = fs::read_dir(dir.join("src/bin")).into_iter().flatten();
+    let mut found: Vec<(String, PathBuf)> = in_bin.flatten().map(found).collect();
     found.sort();
     found.insert(0, (package.name.clone(), dir.join("src/main.rs")));
     for (name, file) in found.into_iter().filter(|_| package.autobins) {
@@ -373,9 +343,8 @@ fn binaries(dir: &Path, manifest: &Manifest) -> Vec<String> {
 /// already started: `{host}`, `{port}`, `{addr}` (the first server), `{host2}`... (the
 /// second), `{free_udp_port}`, `{free_tcp_port}`.
 pub fn placeholder_known(name: &str, servers: usize) -> bool {
-    let server = ["host", "port", "addr"]
-        .iter()
-        .find_map(|b| name.strip_prefix(b));
+    let prefixes = ["host", "port", "addr"];
+    let server = prefixes.iter().find_map(|b| name.strip_prefix(b));
     match server {
         _ if name == "free_udp_port" || name == "free_tcp_port" => true,
         Some("") => servers >= 1,
@@ -386,15 +355,13 @@ pub fn placeholder_known(name: &str, servers: usize) -> bool {
 
 /// The `{name}` placeholders in `text` (lowercase letters, digits and `_` between braces).
 pub fn placeholders(text: &str) -> Vec<String> {
-    let name = |n: &str| {
-        n.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    let name = |n: &&str| {
+        let name = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_';
+        !n.is_empty() && n.bytes().all(name)
     };
     let after_braces = text.split('{').skip(1).filter_map(|s| s.split_once('}'));
-    after_braces
-        .map(|(n, _)| n.to_string())
-        .filter(|n| !n.is_empty() && name(n))
-        .collect()
+    let names = after_braces.map(|(n, _)| n).filter(name);
+    names.map(String::from).collect()
 }
 
 /// Replace each `{name}` with `value(name)`; a name `value` doesn't know stays as it is
@@ -440,6 +407,9 @@ expect = ["he", { text = "llo", side = "client 1" }]
         assert_eq!(d.transcript, Compare::Unordered);
         assert_eq!((d.servers[0].stop, d.servers[0].exit), (Stop::Exit, 3));
         assert_eq!((d.clients[0].count, d.clients[0].pause_ms), (2, 500));
+        // Left out: close_stdin is true and count 1; the rest their type's default.
+        let s = &d.servers[0];
+        assert!(s.close_stdin && s.count == 1 && !s.after_previous && s.cwd == Cwd::Workspace);
         let c = &d.clients[1];
         assert!(c.after_previous && !c.close_stdin && c.on_path && c.cwd == Cwd::Scratch);
         assert_eq!(c.bin, "python3");

@@ -56,6 +56,18 @@ pub struct Event {
     pub text: String,
 }
 
+impl Event {
+    pub fn now(label: String, kind: Kind, text: String) -> Event {
+        let at = Instant::now();
+        Event {
+            at,
+            label,
+            kind,
+            text,
+        }
+    }
+}
+
 /// Where the wire relays put their lines; the run loop prints them in time order with
 /// the programs' own lines.
 #[derive(Clone, Default)]
@@ -63,14 +75,8 @@ pub struct Sink(Arc<Mutex<Vec<Event>>>);
 
 impl Sink {
     pub fn push(&self, label: impl Into<String>, text: impl Into<String>) {
-        let (at, label, kind, text) = (Instant::now(), label.into(), Kind::Wire, text.into());
-        let mut events = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        events.push(Event {
-            at,
-            label,
-            kind,
-            text,
-        });
+        let event = Event::now(label.into(), Kind::Wire, text.into());
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(event);
     }
 
     pub fn take(&self) -> Vec<Event> {
@@ -106,13 +112,7 @@ impl Printer {
 
     /// A runner message, timestamped now.
     pub fn note(&mut self, kind: Kind, text: &str) {
-        let (at, label, text) = (Instant::now(), String::new(), text.to_string());
-        self.event(&Event {
-            at,
-            label,
-            kind,
-            text,
-        });
+        self.event(&Event::now(String::new(), kind, text.to_string()));
     }
 
     pub fn event(&mut self, event: &Event) {
@@ -161,17 +161,11 @@ impl Printer {
 /// How many terminal columns `text` takes: the CJK characters the course's section
 /// names use take two.
 pub fn width(text: &str) -> usize {
-    const WIDE: [(u32, u32); 7] = [
-        (0x1100, 0x115F),
-        (0x2E80, 0xA4CF),
-        (0xAC00, 0xD7A3),
-        (0xF900, 0xFAFF),
-        (0xFE30, 0xFE4F),
-        (0xFF00, 0xFF60),
-        (0xFFE0, 0xFFE6),
-    ];
-    let columns =
-        |c: char| 1 + usize::from(WIDE.iter().any(|(a, b)| (*a..=*b).contains(&(c as u32))));
+    let wide = |c: char| {
+        matches!(c as u32, 0x1100..=0x115F | 0x2E80..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF
+            | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6)
+    };
+    let columns = |c: char| 1 + usize::from(wide(c));
     text.chars().map(columns).sum()
 }
 
@@ -229,16 +223,16 @@ mod tests {
     #[test]
     fn plain_lines_carry_timestamp_and_label() {
         let mut p = Printer::new(Style { on: true }, true);
-        let at = p.start;
-        let event = |label: &str, kind, text: &str| Event {
-            at,
-            label: label.into(),
-            kind,
-            text: text.into(),
-        };
-        p.event(&event("client 2", Kind::Stderr, "boom"));
-        p.event(&event("client 1", Kind::Stdout, ""));
-        p.event(&event("", Kind::Note, "done"));
+        for (label, kind, text) in [
+            ("client 2", Kind::Stderr, "boom"),
+            ("client 1", Kind::Stdout, ""),
+            ("", Kind::Note, "done"),
+        ] {
+            p.event(&Event {
+                at: p.start,
+                ..Event::now(label.into(), kind, text.into())
+            });
+        }
         let want = [
             "[+0.000s] [client 2 stderr] boom",
             "[+0.000s] [client 1] ",

@@ -42,8 +42,7 @@ pub struct Block {
 /// command is not `cargo lesson run ...`, is an error naming the line.
 pub fn blocks(readme: &str) -> Result<Vec<Block>, String> {
     let lines: Vec<&str> = readme.lines().collect();
-    let mut found = Vec::new();
-    let mut i = 0;
+    let (mut found, mut i) = (Vec::new(), 0);
     while i < lines.len() {
         let (line, begin) = (i + 1, begin_command(lines[i]));
         i += 1;
@@ -58,16 +57,11 @@ pub fn blocks(readme: &str) -> Result<Vec<Block>, String> {
         let end = end.ok_or_else(|| format!("line {line}: transcript marker without `{END}`"))?;
         let inside = &lines[i..i + end];
         let fence = |l: &&str| l.trim_start().starts_with("```");
-        let recorded = match (
-            inside.iter().position(fence),
-            inside.iter().rposition(fence),
-        ) {
-            (Some(a), Some(b)) if b > a => Some(inside[a + 1..b].iter().map(|l| l.to_string())),
-            _ => None,
-        };
-        let command = command.to_string();
+        let a = inside.iter().position(fence);
+        let recorded = a.zip(inside.iter().rposition(fence)).filter(|(a, b)| b > a);
+        let recorded = recorded.map(|(a, b)| inside[a + 1..b].iter().map(|l| l.to_string()));
+        let (command, recorded) = (command.to_string(), recorded.map(Iterator::collect));
         let args = rest.split_whitespace().map(str::to_string).collect();
-        let recorded = recorded.map(Iterator::collect);
         found.push(Block {
             command,
             args,
@@ -101,17 +95,15 @@ pub fn replace(readme: &str, command: &str, lines: &[String]) -> Result<String, 
             (replaced, skipping) = (true, true);
         }
     }
-    if !replaced {
-        return Err(format!(
+    match (replaced, skipping) {
+        (false, _) => Err(format!(
             "no transcript block for `{command}`; add these two lines where it belongs, then record again:\n{BEGIN} {command} -->\n{END}"
-        ));
-    }
-    if skipping {
-        return Err(format!(
+        )),
+        (_, true) => Err(format!(
             "the transcript block for `{command}` has no `{END}`"
-        ));
+        )),
+        _ => Ok(out),
     }
-    Ok(out)
 }
 
 /// Normalise lines for comparison: (side, text) pairs.
@@ -128,11 +120,8 @@ pub fn normalise(lines: &[String]) -> Vec<(String, String)> {
     let port = |n: &str| if ports.contains(n) { "PORT" } else { n }.to_string();
     let timing = |c: char| c.is_alphanumeric() || c == '.';
     let normal = |line: &String| {
-        let line = runs(
-            &runs(line, timing, mask_duration),
-            |c| c.is_ascii_digit(),
-            port,
-        );
+        let line = runs(line, timing, mask_duration);
+        let line = runs(&line, |c| c.is_ascii_digit(), port);
         let (side, text) = split_side(&line);
         (side, text.trim_end().to_string())
     };
@@ -172,8 +161,7 @@ pub fn compare(recorded: &[String], fresh: &[String], mode: Compare) -> Vec<Stri
 
 /// `line` with every longest run of characters of `class` replaced by `f(run)`.
 fn runs(line: &str, class: impl Fn(char) -> bool, mut f: impl FnMut(&str) -> String) -> String {
-    let mut out = String::with_capacity(line.len());
-    let mut rest = line;
+    let (mut out, mut rest) = (String::with_capacity(line.len()), line);
     while !rest.is_empty() {
         let start = rest.find(&class).unwrap_or(rest.len());
         out.push_str(&rest[..start]);
@@ -189,10 +177,8 @@ fn runs(line: &str, class: impl Fn(char) -> bool, mut f: impl FnMut(&str) -> Str
 
 /// `[+0.123s] rest` → `rest`.
 fn strip_stamp(line: &str) -> &str {
-    match line
-        .strip_prefix("[+")
-        .and_then(|rest| rest.split_once("s] "))
-    {
+    let stamp = line.strip_prefix("[+").and_then(|r| r.split_once("s] "));
+    match stamp {
         Some((time, rest)) if time.bytes().all(|b| b.is_ascii_digit() || b == b'.') => rest,
         _ => line,
     }
@@ -210,16 +196,11 @@ fn mask_http_dates(line: &str) -> String {
             _ => b == s,
         })
     };
-    let mut out = String::with_capacity(line.len());
-    let mut rest = line;
+    let (mut out, mut rest) = (String::with_capacity(line.len()), line);
     while let Some(c) = rest.chars().next() {
         let date = rest.get(..SHAPE.len()).is_some_and(fits);
-        let (shown, len) = if date {
-            ("<date>", SHAPE.len())
-        } else {
-            (&rest[..c.len_utf8()], c.len_utf8())
-        };
-        out.push_str(shown);
+        let len = if date { SHAPE.len() } else { c.len_utf8() };
+        out.push_str(if date { "<date>" } else { &rest[..len] });
         rest = &rest[len..];
     }
     out
@@ -228,9 +209,8 @@ fn mask_http_dates(line: &str) -> String {
 /// A word (letters, digits, `_`) of 16 or more hex digits, one of them a digit (a random
 /// challenge, a digest) → `<hex>`.
 fn mask_hex(word: &str) -> String {
-    let hex = word.len() >= 16
-        && word.bytes().all(|b| b.is_ascii_hexdigit())
-        && word.bytes().any(|b| b.is_ascii_digit());
+    let hex = word.len() >= 16 && word.bytes().all(|b| b.is_ascii_hexdigit());
+    let hex = hex && word.bytes().any(|b| b.is_ascii_digit());
     if hex { "<hex>" } else { word }.to_string()
 }
 
@@ -269,16 +249,13 @@ fn mask_duration(run: &str) -> String {
 /// An empty line a program printed is recorded as `[client 1]` (the README keeps no
 /// trailing space): ("client 1", "").
 fn split_side(line: &str) -> (String, String) {
-    let runner = || (String::new(), line.to_string());
-    let Some(rest) = line.strip_prefix('[') else {
-        return runner();
-    };
-    if let Some((side, text)) = rest.split_once("] ") {
+    let rest = line.strip_prefix('[');
+    if let Some((side, text)) = rest.and_then(|rest| rest.split_once("] ")) {
         return (side.to_string(), text.to_string());
     }
-    match rest.strip_suffix(']') {
+    match rest.and_then(|rest| rest.strip_suffix(']')) {
         Some(side) if !side.contains(['[', ']']) => (side.to_string(), String::new()),
-        _ => runner(),
+        _ => (String::new(), line.to_string()),
     }
 }
 
@@ -290,19 +267,11 @@ mod tests {
         text.lines().map(str::to_string).collect()
     }
 
-    fn texts(text: &str) -> Vec<String> {
-        normalise(&lines(text))
-            .into_iter()
-            .map(|(_, t)| t)
-            .collect()
-    }
-
     #[test]
-    fn normalising_drops_timings_and_ports() {
+    fn normalising_drops_timings_ports_dates_and_hex() {
         let got = normalise(&lines(
             "[+0.002s] [server] listening on 127.0.0.1:40123\n\
              [+0.010s] [client 1] $ printf '127.0.0.1\\n40123\\nhi\\n' | tcp-client-v1\n\
-             [+0.020s] [server] client 127.0.0.1:51514 connected\n\
              [+0.300s] done in 0.300s\n\
              [+0.300s] [wire 1] client [::1]:5000 connected.",
         ));
@@ -312,81 +281,53 @@ mod tests {
                 "client 1",
                 "$ printf '127.0.0.1\\nPORT\\nhi\\n' | tcp-client-v1",
             ),
-            ("server", "client 127.0.0.1:PORT connected"),
             ("", "done in Ns"),
             ("wire 1", "client [::1]:PORT connected."),
         ];
         let want: Vec<(String, String)> = want.map(|(a, b)| (a.into(), b.into())).into();
         assert_eq!(got, want);
+        // Each case alone, `line ⇒ its text normalised`. Port 0 doesn't take other zeros
+        // along, nor small numbers and words.
+        let cases = "\
+[client 1] Date: Mon, 30 Nov 2026 02:46:03 GMT ⇒ Date: <date>
+é Sun, 06 Nov 1994 08:49:37 GMTx, 1 Nov 1994 ⇒ é <date>x, 1 Nov 1994
+[client 1] challenge: 3cca5cb4c1b5d3c884789d3d41752281 (deadbeefdeadbeefx) ⇒ challenge: <hex> (deadbeefdeadbeefx)
+[server] $ x --bind 127.0.0.1:0 ⇒ $ x --bind 127.0.0.1:PORT
+  client 1  x  exit 0 ⇒   client 1  x  exit 0
+[client 1] sent 13 bytes to 127.0.0.1:7891, 2 b'he' in 12.5ms (v1.5s, 1.2.3s) ⇒ sent 13 bytes to 127.0.0.1:PORT, 2 b'he' in Nms (v1.5s, 1.2.3s)";
+        let cases = cases.lines().map(|c| c.split_once(" ⇒ ").expect(c));
+        for (line, want) in cases {
+            assert_eq!(normalise(&lines(line))[0].1, want, "{line}");
+        }
     }
 
     #[test]
-    fn an_empty_program_line_stays_on_its_side() {
-        // Printed as `[client 1] `, recorded without the trailing space.
-        let recorded = lines("[+0.1s] [client 1] a\n[+0.1s] [client 1]\n[+0.2s] [client 1] b");
-        let fresh = lines("[+0.1s] [client 1] a\n[+0.1s] [client 1] \n[+0.2s] [client 1] b");
-        assert!(compare(&recorded, &fresh, Compare::PerSide).is_empty());
-        let without = lines("[+0.1s] [client 1] a\n[+0.2s] [client 1] b");
-        assert!(!compare(&without, &fresh, Compare::PerSide).is_empty());
-    }
-
-    #[test]
-    fn http_dates_are_masked() {
-        assert_eq!(
-            mask_http_dates("[client 1] Date: Mon, 30 Nov 2026 02:46:03 GMT"),
-            "[client 1] Date: <date>"
-        );
-        assert_eq!(
-            mask_http_dates("é Sun, 06 Nov 1994 08:49:37 GMTx, 1 Nov 1994"),
-            "é <date>x, 1 Nov 1994"
-        );
-        let a = lines("[client 1] Last-Modified: Tue, 01 Dec 2026 10:00:00 GMT");
-        let b = lines("[client 1] Last-Modified: Wed, 02 Dec 2026 11:11:11 GMT");
-        assert!(compare(&a, &b, Compare::PerSide).is_empty());
-    }
-
-    #[test]
-    fn random_hex_is_masked() {
-        let got =
-            texts("[client 1] challenge: 3cca5cb4c1b5d3c884789d3d41752281 (deadbeefdeadbeefx)");
-        assert_eq!(got, ["challenge: <hex> (deadbeefdeadbeefx)"]);
-    }
-
-    #[test]
-    fn port_zero_does_not_take_other_zeros_along() {
-        let got = texts(
-            "[server] $ x --bind 127.0.0.1:0\n[+0.276s] done in 0.276s\n  client 1  x  exit 0",
-        );
-        assert_eq!(
-            got,
-            [
-                "$ x --bind 127.0.0.1:PORT",
-                "done in Ns",
-                "  client 1  x  exit 0"
-            ]
-        );
-    }
-
-    #[test]
-    fn small_numbers_and_words_stay() {
-        let got =
-            texts("[client 1] sent 13 bytes to 127.0.0.1:7891, 2 b'he' in 12.5ms (v1.5s, 1.2.3s)");
-        assert_eq!(
-            got,
-            ["sent 13 bytes to 127.0.0.1:PORT, 2 b'he' in Nms (v1.5s, 1.2.3s)"]
-        );
-    }
-
-    #[test]
-    fn sides_may_interleave_differently_but_not_change() {
-        let a = lines("[+0.1s] [server] one\n[+0.2s] [client 1] x\n[+0.3s] [server] two");
-        let b = lines("[+0.1s] [client 1] x\n[+0.2s] [server] one\n[+0.3s] [server] two");
-        assert!(compare(&a, &b, Compare::PerSide).is_empty());
-        let c = lines("[server] two\n[client 1] x\n[server] one");
-        let diffs = compare(&a, &c, Compare::PerSide);
-        assert_eq!(diffs.len(), 1);
-        assert!(diffs[0].contains("recorded [server]"), "{}", diffs[0]);
-        assert!(compare(&a, &c, Compare::Unordered).is_empty());
+    fn sides_are_compared_apart() {
+        let diffs = |a: &str, b: &str, mode| compare(&lines(a), &lines(b), mode);
+        let same = |a: &str, b: &str| diffs(a, b, Compare::PerSide).is_empty();
+        // An empty program line, printed as `[client 1] `, is recorded without the space.
+        let fresh = "[+0.1s] [client 1] a\n[+0.1s] [client 1] \n[+0.2s] [client 1] b";
+        assert!(same(
+            "[client 1] a\n[client 1]\n[+0.2s] [client 1] b",
+            fresh
+        ));
+        assert!(!same("[+0.1s] [client 1] a\n[+0.2s] [client 1] b", fresh));
+        let a = "[client 1] Last-Modified: Tue, 01 Dec 2026 10:00:00 GMT";
+        assert!(same(
+            a,
+            "[client 1] Last-Modified: Wed, 02 Dec 2026 11:11:11 GMT"
+        ));
+        // Sides may interleave differently, but not change (unless unordered).
+        let a = "[+0.1s] [server] one\n[+0.2s] [client 1] x\n[+0.3s] [server] two";
+        assert!(same(
+            a,
+            "[+0.1s] [client 1] x\n[+0.2s] [server] one\n[server] two"
+        ));
+        let c = "[server] two\n[client 1] x\n[server] one";
+        let found = diffs(a, c, Compare::PerSide);
+        assert_eq!(found.len(), 1);
+        assert!(found[0].contains("recorded [server]"), "{}", found[0]);
+        assert!(diffs(a, c, Compare::Unordered).is_empty());
     }
 
     #[test]

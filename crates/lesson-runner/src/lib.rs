@@ -123,10 +123,6 @@ impl Finished {
     }
 }
 
-fn error(kind: io::ErrorKind, message: String) -> io::Error {
-    io::Error::new(kind, message)
-}
-
 impl Running {
     /// Start `program` with `args`; stdin, stdout and stderr are pipes.
     pub fn start<S: AsRef<OsStr>>(program: impl AsRef<OsStr>, args: &[S]) -> io::Result<Running> {
@@ -154,26 +150,21 @@ impl Running {
         let name = name.to_string_lossy().into_owned();
         command.stdin(Stdio::piped());
         command.stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut child = command
-            .spawn()
-            .map_err(|e| error(e.kind(), format!("cannot start {name}: {e}")))?;
+        let child = command.spawn();
+        let cannot = |e: io::Error| io::Error::new(e.kind(), format!("cannot start {name}: {e}"));
+        let mut child = child.map_err(cannot)?;
         let shared = Arc::new(Shared::default());
-        match (child.stdout.take(), head) {
-            // Nobody reads: the program's first print finds its stdout closed.
-            (Some(out), Some(0)) => drop(out),
-            (Some(out), _) => copy_output(out, Stream::Stdout, &shared, head),
-            (None, _) => {}
-        }
-        if let Some(err) = child.stderr.take() {
-            copy_output(err, Stream::Stderr, &shared, None);
-        }
-        let stdin = child.stdin.take();
+        // head 0: nobody reads, the program's first print finds its stdout closed.
+        let stdout = child.stdout.take().filter(|_| head != Some(0));
+        copy_output(stdout, Stream::Stdout, &shared, head);
+        copy_output(child.stderr.take(), Stream::Stderr, &shared, None);
+        let (stdin, status) = (child.stdin.take(), None);
         Ok(Running {
             name,
             child,
             stdin,
             shared,
-            status: None,
+            status,
         })
     }
 
@@ -191,7 +182,7 @@ impl Running {
     pub fn write_stdin(&mut self, data: impl AsRef<[u8]>) -> io::Result<()> {
         let Some(stdin) = self.stdin.as_mut() else {
             let why = format!("stdin of {} is already closed", self.name);
-            return Err(error(io::ErrorKind::BrokenPipe, why));
+            return Err(io::Error::new(io::ErrorKind::BrokenPipe, why));
         };
         stdin.write_all(data.as_ref())?;
         stdin.flush()
@@ -249,17 +240,12 @@ impl Running {
         // exits: give it a moment so the message can name the cause.
         self.wait_output_closed(Duration::from_millis(500));
         let (name, stderr) = (&self.name, tail(&self.stderr()));
-        Err(if got_line {
-            let why = format!(
-                "{name}'s first line should be `listening on ADDR`, was {first:?}; stderr: {stderr}"
-            );
-            error(io::ErrorKind::InvalidData, why)
-        } else {
-            let why = format!(
-                "{name} printed no `listening on ADDR` line within {timeout:?}; stderr: {stderr}"
-            );
-            error(io::ErrorKind::TimedOut, why)
-        })
+        let why = match got_line {
+            true => format!("{name}'s first line should be `listening on ADDR`, was {first:?}"),
+            false => format!("{name} printed no `listening on ADDR` line within {timeout:?}"),
+        };
+        let kind = [io::ErrorKind::TimedOut, io::ErrorKind::InvalidData][usize::from(got_line)];
+        Err(io::Error::new(kind, format!("{why}; stderr: {stderr}")))
     }
 
     /// Wait until stdout contains `needle`; returns all of stdout so far.
@@ -276,12 +262,10 @@ impl Running {
         if self.wait_until(timeout, |c| c.text(stream).contains(needle)) {
             return Ok(self.shared.lock().text(stream));
         }
-        let why = format!(
-            "{} did not print {needle:?} on {stream:?} within {timeout:?}{}",
-            self.name,
-            self.printed()
-        );
-        Err(error(io::ErrorKind::TimedOut, why))
+        let (name, printed) = (&self.name, self.printed());
+        let why =
+            format!("{name} did not print {needle:?} on {stream:?} within {timeout:?}{printed}");
+        Err(io::Error::new(io::ErrorKind::TimedOut, why))
     }
 
     /// Both streams, for an error message.
@@ -295,13 +279,11 @@ impl Running {
     /// needs it says so with `#[cfg(unix)]`.
     pub fn interrupt(&self) -> io::Result<()> {
         #[cfg(unix)]
-        let sent = self.signal(nix::sys::signal::Signal::SIGINT);
+        return self.signal(nix::sys::signal::Signal::SIGINT);
         #[cfg(not(unix))]
-        let sent = Err(error(
-            io::ErrorKind::Unsupported,
-            "no SIGINT on this system: the test needs #[cfg(unix)]".into(),
-        ));
-        sent
+        let why = "no SIGINT on this system: the test needs #[cfg(unix)]";
+        #[cfg(not(unix))]
+        Err(io::Error::new(io::ErrorKind::Unsupported, why))
     }
 
     /// Send SIGTERM, as `kill PID` does (a service manager stopping the program).
@@ -354,12 +336,9 @@ impl Running {
             }
             if Instant::now() >= deadline {
                 let _ = self.child.kill();
-                let why = format!(
-                    "{} was still running after {timeout:?}{}",
-                    self.name,
-                    self.printed()
-                );
-                return Err(error(io::ErrorKind::TimedOut, why));
+                let (name, printed) = (&self.name, self.printed());
+                let why = format!("{name} was still running after {timeout:?}{printed}");
+                return Err(io::Error::new(io::ErrorKind::TimedOut, why));
             }
             // The exit itself has no file descriptor to wait on. The output pipes usually
             // close at the same moment, so wait on them; then poll the status briefly.
@@ -407,57 +386,46 @@ pub fn run_with_stdout_closed<S: AsRef<OsStr>>(
 pub fn tail(text: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
     let shown = lines[lines.len().saturating_sub(5)..].join(" | ");
-    if shown.is_empty() {
-        return String::from("(nothing)");
+    match shown.is_empty() {
+        true => "(nothing)".into(),
+        false => shown,
     }
-    shown
 }
 
-/// Copy one output stream into `shared` until it ends, or (`head`) until that many lines
+/// Copy one output stream (if there is one) into `shared` until it ends, or (`head`) until that many lines
 /// have come, when the pipe is closed as `head -n` closes it.
 fn copy_output(
-    mut from: impl Read + Send + 'static,
+    from: Option<impl Read + Send + 'static>,
     stream: Stream,
     shared: &Arc<Shared>,
     head: Option<usize>,
 ) {
+    let Some(mut from) = from else { return };
     shared.lock().open += 1;
     let shared = Arc::clone(shared);
     thread::spawn(move || {
-        let mut buf = [0u8; 8192];
-        loop {
-            let lines = shared
-                .lock()
-                .lines
-                .iter()
-                .filter(|l| l.stream == stream)
-                .count();
-            let enough = head.is_some_and(|head| lines >= head);
+        let (mut buf, mut n, mut enough) = ([0u8; 8192], 1, false);
+        while n > 0 {
             // Once enough lines have come, one more read (what the program wrote while
             // `head` was still reading: those writes succeeded), and then the pipe closes.
-            let n = match from.read(&mut buf) {
-                _ if enough => 0,
-                got => got.unwrap_or(0),
-            };
+            let got = from.read(&mut buf).unwrap_or(0);
+            n = if enough { 0 } else { got };
             let mut captured = shared.lock();
-            let now = Instant::now();
-            captured.bytes[stream as usize].extend_from_slice(&buf[..n]);
+            let (now, i) = (Instant::now(), stream as usize);
+            captured.bytes[i].extend_from_slice(&buf[..n]);
             for &byte in &buf[..n] {
                 match byte {
                     b'\n' => captured.end_line(now, stream),
-                    _ => captured.partial[stream as usize].push(byte),
+                    _ => captured.partial[i].push(byte),
                 }
             }
-            if n == 0 {
-                if !captured.partial[stream as usize].is_empty() {
-                    captured.end_line(now, stream);
-                }
-                captured.open -= 1;
+            if n == 0 && !captured.partial[i].is_empty() {
+                captured.end_line(now, stream);
             }
+            captured.open -= usize::from(n == 0);
+            let lines = captured.lines.iter().filter(|l| l.stream == stream).count();
+            enough = head.is_some_and(|head| lines >= head);
             shared.changed.notify_all();
-            if n == 0 {
-                return;
-            }
         }
     });
 }
@@ -516,9 +484,8 @@ impl Scratch {
     /// The names in the folder, sorted: to see that a failure left nothing behind.
     pub fn names(&self) -> Vec<String> {
         let entries = std::fs::read_dir(&self.0).expect("read the scratch folder");
-        let mut names: Vec<String> = entries
-            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-            .collect();
+        let name = |e: io::Result<std::fs::DirEntry>| e.expect("entry").file_name();
+        let mut names: Vec<String> = entries.map(|e| name(e).to_string_lossy().into()).collect();
         names.sort();
         names
     }
@@ -607,13 +574,11 @@ pub fn in_ci() -> bool {
 pub fn peer_program(name: &str) -> Option<PathBuf> {
     let exe = format!("{name}{}", std::env::consts::EXE_SUFFIX);
     let paths = std::env::var_os("PATH").unwrap_or_default();
-    let found = std::env::split_paths(&paths)
-        .flat_map(|dir| [dir.join(name), dir.join(&exe)])
-        .find(|path| path.is_file());
-    if found.is_none() {
-        if in_ci() {
-            panic!("{name} is not installed, and under CI=true a test may not skip for it");
-        }
+    let mut found = std::env::split_paths(&paths).flat_map(|d| [d.join(name), d.join(&exe)]);
+    let found = found.find(|path| path.is_file());
+    if found.is_none() && in_ci() {
+        panic!("{name} is not installed, and under CI=true a test may not skip for it");
+    } else if found.is_none() {
         eprintln!("skipping: {name} is not installed");
     }
     found
