@@ -478,7 +478,9 @@ fn story(output: &str, test: &str) -> String {
         .flatten()
         .min()
         .unwrap_or(body.len());
-    body[..end].trim().to_string()
+    body[..end]
+        .trim_matches(|c| c == '\n' || c == '\r')
+        .to_string()
 }
 
 /// The compiler's errors in cargo's output: its blocks that begin with `error`.

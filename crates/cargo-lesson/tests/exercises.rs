@@ -75,6 +75,8 @@ fn start_check_solve_check() {
     assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
     assert!(stdout.contains("FAILED"), "{stdout}");
     assert!(stdout.contains("the first check that failed"), "{stdout}");
+    // The story: what the test started through the harness, and how that ended.
+    assert!(stdout.contains("  |   > started "), "{stdout}");
     assert!(stdout.contains("it points to exercise frame-"), "{stdout}");
 
     // Written as the lesson writes them, every check passes.
@@ -89,4 +91,23 @@ fn start_check_solve_check() {
     let out = copies.lesson(&["exercises"]);
     let stdout = text(&out.stdout);
     assert!(stdout.contains("passed frame-header"), "{stdout}");
+}
+
+/// The marks are the student's copy's business: a diff between two versions leaves them out.
+#[test]
+fn a_diff_between_versions_leaves_the_marks_out() {
+    let out = Command::new(LESSON)
+        .args([
+            "diff",
+            "threaded-server",
+            "threaded-server-v2",
+            "--color",
+            "never",
+        ])
+        .output()
+        .expect("run lesson diff");
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(stdout.contains("+++ b/src/bin/server.rs"), "{stdout}");
+    assert!(!stdout.contains("// exercise"), "{stdout}");
 }

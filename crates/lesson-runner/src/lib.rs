@@ -159,6 +159,11 @@ impl Running {
         copy_output(stdout, Stream::Stdout, &shared, head);
         copy_output(child.stderr.take(), Stream::Stderr, &shared, None);
         let (stdin, status) = (child.stdin.take(), None);
+        let args: Vec<_> = command
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        story(format_args!("started {name} {}", args.join(" ")));
         Ok(Running {
             name,
             child,
@@ -184,13 +189,20 @@ impl Running {
             let why = format!("stdin of {} is already closed", self.name);
             return Err(io::Error::new(io::ErrorKind::BrokenPipe, why));
         };
+        story(format_args!(
+            "typed into {}: {}",
+            self.name,
+            shown(data.as_ref())
+        ));
         stdin.write_all(data.as_ref())?;
         stdin.flush()
     }
 
     /// Close stdin: the program sees end of input (Ctrl-D).
     pub fn close_stdin(&mut self) {
-        self.stdin = None;
+        if self.stdin.take().is_some() {
+            story(format_args!("closed {}'s stdin (end of input)", self.name));
+        }
     }
 
     /// Everything printed on stdout so far (invalid UTF-8 shown lossily).
@@ -234,6 +246,7 @@ impl Running {
         let first = stdout.lines().next().unwrap_or("");
         let banner = first.strip_prefix("listening on ");
         if let Some(addr) = banner.and_then(|a| a.trim().parse().ok()) {
+            story(format_args!("{} is listening on {addr}", self.name));
             return Ok(addr);
         }
         // Something is wrong. A program that is failing usually says why on stderr and
@@ -245,6 +258,7 @@ impl Running {
             false => format!("{name} printed no `listening on ADDR` line within {timeout:?}"),
         };
         let kind = [io::ErrorKind::TimedOut, io::ErrorKind::InvalidData][usize::from(got_line)];
+        story(format_args!("expected {name}'s banner, got: {why}"));
         Err(io::Error::new(kind, format!("{why}; stderr: {stderr}")))
     }
 
@@ -259,10 +273,16 @@ impl Running {
     }
 
     fn wait_for(&self, stream: Stream, needle: &str, timeout: Duration) -> io::Result<String> {
+        let name = &self.name;
         if self.wait_until(timeout, |c| c.text(stream).contains(needle)) {
+            story(format_args!("{name} printed {needle:?} on {stream:?}"));
             return Ok(self.shared.lock().text(stream));
         }
-        let (name, printed) = (&self.name, self.printed());
+        let came = tail(&self.shared.lock().text(stream));
+        story(format_args!(
+            "expected {name} to print {needle:?} on {stream:?}; came: {came}"
+        ));
+        let printed = self.printed();
         let why =
             format!("{name} did not print {needle:?} on {stream:?} within {timeout:?}{printed}");
         Err(io::Error::new(io::ErrorKind::TimedOut, why))
@@ -278,6 +298,7 @@ impl Running {
     /// process (Ctrl-C goes to a whole console): there this says so, and a test that
     /// needs it says so with `#[cfg(unix)]`.
     pub fn interrupt(&self) -> io::Result<()> {
+        story(format_args!("pressed Ctrl-C (SIGINT) for {}", self.name));
         #[cfg(unix)]
         return self.signal(nix::sys::signal::Signal::SIGINT);
         #[cfg(not(unix))]
@@ -350,6 +371,7 @@ impl Running {
         let rest = deadline.saturating_duration_since(Instant::now());
         self.wait_output_closed(rest.max(Duration::from_secs(1)));
         let (stdout, stderr) = (self.stdout(), self.stderr());
+        story(format_args!("{} ended: {status}", self.name));
         Ok(Finished {
             status,
             stdout,
@@ -533,6 +555,7 @@ pub fn refused_port() -> io::Result<RefusedPort> {
 /// instead of hanging it.
 pub fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
     let stream = TcpStream::connect_timeout(&addr, PATIENCE)?;
+    story(format_args!("connected to {addr}"));
     stream.set_read_timeout(Some(PATIENCE))?;
     stream.set_write_timeout(Some(PATIENCE))?;
     Ok(stream)
@@ -553,6 +576,7 @@ pub fn read_at_least(stream: &mut impl Read, len: usize) -> io::Result<Vec<u8>> 
         };
         got.extend_from_slice(&buf[..n]);
     }
+    story(format_args!("read {} bytes: {}", got.len(), shown(&got)));
     Ok(got)
 }
 
@@ -560,7 +584,33 @@ pub fn read_at_least(stream: &mut impl Read, len: usize) -> io::Result<Vec<u8>> 
 pub fn read_to_close(stream: &mut impl Read) -> io::Result<Vec<u8>> {
     let mut got = Vec::new();
     stream.read_to_end(&mut got)?;
+    story(format_args!(
+        "read {} bytes until the peer closed: {}",
+        got.len(),
+        shown(&got)
+    ));
     Ok(got)
+}
+
+/// At most 200 bytes as `b'...'`, for the story.
+fn shown(bytes: &[u8]) -> String {
+    let more = bytes.len().saturating_sub(200);
+    let head = netkit::py_bytes(&bytes[..bytes.len() - more]);
+    if more == 0 {
+        head
+    } else {
+        format!("{head}... ({more} more bytes)")
+    }
+}
+
+/// With `LESSON_STORY` set (`cargo lesson check` sets it), each step a test takes through
+/// the harness is printed on the test's stdout, which the test runner shows only for a
+/// test that fails: the story of what it started, typed, waited for and got.
+fn story(step: std::fmt::Arguments<'_>) {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if *ON.get_or_init(|| std::env::var_os("LESSON_STORY").is_some()) {
+        println!("  > {step}");
+    }
 }
 
 /// Is this run under CI (`CI=true`)? There, a missing peer program is a failure, not a skip.
