@@ -12,6 +12,10 @@
 //!   cargo lesson interop-table [--write]      ... and its table of what is proven against Python
 //!   cargo lesson transcripts [NAME...]        every README transcript still matches a fresh run
 //!   cargo lesson bench [NAME...] [--quick]    the benchmarks (scripts/bench-*) in release: one table
+//!   cargo lesson start NAME                   your copy of a lesson in exercises/, its marked steps todo!()
+//!   cargo lesson check NAME [--watch]         the lesson's own tests against your copy, and a failure's story
+//!   cargo lesson hint NAME                    the next step to write
+//!   cargo lesson exercises [--verify]         every exercise and where you are (--verify: CI's proof)
 //!
 //! NAME is a lesson's package (`tcp-client-v1`), its folder (`01-tcp-client-v1`), its
 //! number (`1`) or one of its programs (`tcp-chat-server`). The alias lives in
