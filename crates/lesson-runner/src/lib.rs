@@ -371,7 +371,13 @@ impl Running {
         let rest = deadline.saturating_duration_since(Instant::now());
         self.wait_output_closed(rest.max(Duration::from_secs(1)));
         let (stdout, stderr) = (self.stdout(), self.stderr());
-        story(format_args!("{} ended: {status}", self.name));
+        // Exit code 101 is how a Rust program ends on a panic (a todo!() among them).
+        let panicked = if status.code() == Some(101) {
+            " (it panicked)"
+        } else {
+            ""
+        };
+        story(format_args!("{} ended: {status}{panicked}", self.name));
         Ok(Finished {
             status,
             stdout,
