@@ -100,8 +100,13 @@ fn run(args: Args) -> Result<(), Failure> {
                 continue;
             }
         };
+        // The count and its line as one step: stdout is held while both happen (say!
+        // may take it again: the lock is the thread's), so the lines keep the counts'
+        // order even when clients come and go at the same moment.
+        let stdout = std::io::stdout().lock();
         let now = CONNECTED.fetch_add(1, Ordering::SeqCst) + 1;
         say!("client {peer} connected ({now} connected)");
+        drop(stdout);
 
         // The course's threading.Thread(target=tcplink, args=(sock, addr)).start().
         // `move` hands the client's socket to the new thread: from here on only that
@@ -114,6 +119,7 @@ fn run(args: Args) -> Result<(), Failure> {
                 eprintln!("{failure}");
             }
             // fetch_sub returns the value before the change.
+            let _stdout = std::io::stdout().lock(); // the count and its line, as above
             let now = CONNECTED.fetch_sub(1, Ordering::SeqCst) - 1;
             say!("client {peer} disconnected ({now} connected)");
         });
