@@ -131,7 +131,7 @@ fn download(server: SocketAddr, args: &Args, temp: &Path) -> Result<(u64, u64), 
     // 2. Build the read request (RRQ): opcode 1, the file name, 0, the mode "octet" (the
     //    bytes as they are), 0.
     say!("asking {server} for {:?} (octet)", args.file);
-    let mut last = Packet::rrq(&args.file, Vec::new()); // what the timer sends again
+    let mut last = Packet::rrq(&args.file); // what the timer sends again
     let mut peer = None; // the server's transfer ID, once it has answered
     let mut block: u16 = 1; // the block we wait for; 65535 is followed by 0, as in tftpd-hpa
     let (mut bytes, mut blocks) = (0, 0);

@@ -535,13 +535,16 @@ fn an_oack_nobody_asked_for_is_refused_with_error_4() {
     f.send(&oack(&[("tsize", "10")]));
     let (answer, _) = receive(&f.tid);
     assert_eq!(error_code(&answer), 4, "{answer:?}");
-    assert_eq!(error_message(&answer), "unexpected OACK tsize=10");
+    assert_eq!(
+        error_message(&answer),
+        "malformed packet: opcode 6, which a downloader never receives"
+    );
     let tid = f.tid.local_addr().expect("addr");
     let (done, dir) = f.finish();
     assert_eq!(done.code(), 1);
     assert_eq!(
         done.stderr,
-        format!("receive {tid}: unexpected OACK tsize=10\n")
+        format!("receive {tid}: malformed packet: opcode 6, which a downloader never receives\n")
     );
     assert_eq!(dir.names(), Vec::<String>::new());
 }

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use netkit::{At, Failure, escaped, host_port, say};
-use tftp_client_v1::packet::{
+use tftp_client_v2::packet::{
     DEFAULT_BLKSIZE, ILLEGAL_OPERATION, MAX_BLKSIZE, MIN_BLKSIZE, OPTION_REFUSED, Packet,
     UNKNOWN_TRANSFER_ID, error_name, option, quoted,
 };

@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use netkit::{At, Failure, banner, error_line, escaped, host_port, say};
-use tftp_client_v1::packet::{
+use tftp_client_v2::packet::{
     self, ACCESS_VIOLATION, DEFAULT_BLKSIZE, FILE_NOT_FOUND, ILLEGAL_OPERATION, MAX_BLKSIZE,
     MIN_BLKSIZE, NOT_DEFINED, Packet, Request, UNKNOWN_TRANSFER_ID, quoted,
 };
