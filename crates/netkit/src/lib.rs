@@ -302,13 +302,6 @@ pub fn error_line(stage: &str, addr: impl std::fmt::Display, err: &io::Error) ->
     line
 }
 
-/// Print [`error_line`] on stderr and return exit status 1, for `return fail(...)` in a
-/// `main` that returns `ExitCode`.
-pub fn fail(stage: &str, addr: impl std::fmt::Display, err: &io::Error) -> ExitCode {
-    eprintln!("{}", error_line(stage, addr, err));
-    ExitCode::from(1)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
