@@ -170,13 +170,12 @@ fn choose(world: &World, dir: &Path, wanted: &[String]) -> Result<Vec<(String, P
     let entries = fs::read_dir(dir);
     let entries = entries.map_err(|e| Fail(1, format!("cannot read {}: {e}", dir.display())))?;
     let mut all: Vec<(u32, String, PathBuf)> = Vec::new();
-    for entry in entries.flatten().map(|e| e.path()) {
-        let file = entry.file_name().unwrap_or_default().to_string_lossy();
+    for path in entries.flatten().map(|e| e.path()) {
+        let file = path.file_name().unwrap_or_default().to_string_lossy();
         let name = file.strip_prefix("bench-").unwrap_or_default().to_string();
-        if !name.is_empty() && !name.contains('.') && entry.is_file() {
-            let lesson = names::find(&name, &world.lessons);
-            let number = lesson.and_then(|l| l.folder_number).unwrap_or(u32::MAX);
-            all.push((number, name, entry));
+        if !name.is_empty() && !name.contains('.') && path.is_file() {
+            let number = names::find(&name, &world.lessons).and_then(|l| l.folder_number);
+            all.push((number.unwrap_or(u32::MAX), name, path));
         }
     }
     all.sort();
@@ -184,9 +183,9 @@ fn choose(world: &World, dir: &Path, wanted: &[String]) -> Result<Vec<(String, P
         let why = format!("no benchmarks: no bench-NAME scripts in {}", dir.display());
         return Err(Fail(1, why));
     }
+    let has = |package: &str| all.iter().any(|s| s.1 == package);
     let mut packages = Vec::new();
     for name in wanted {
-        let has = |package: &str| all.iter().any(|s| s.1 == package);
         // The script's own name first (a benchmark may come before its lesson's folder),
         // then whatever names a lesson.
         let package = match names::find(name, &world.lessons) {
@@ -198,12 +197,10 @@ fn choose(world: &World, dir: &Path, wanted: &[String]) -> Result<Vec<(String, P
             }
         };
         if !has(&package) {
-            let names: Vec<&str> = all.iter().map(|s| s.1.as_str()).collect();
+            let names = Vec::from_iter(all.iter().map(|s| s.1.as_str())).join(", ");
             let script = dir.join(format!("bench-{package}"));
-            let (script, names) = (script.display(), names.join(", "));
-            let why = format!(
-                "lesson {package} has no benchmark (no {script}); the benchmarks are: {names}"
-            );
+            let (script, why) = (script.display(), "the benchmarks are");
+            let why = format!("lesson {package} has no benchmark (no {script}); {why}: {names}");
             return Err(Fail(2, why));
         }
         packages.push(package);

@@ -352,29 +352,31 @@ impl Run<'_> {
 
     fn wait_banner(&mut self, k: usize) -> Result<SocketAddr, String> {
         let until = (Instant::now() + self.opts.banner_timeout).min(self.deadline);
-        let seen = |r: &Run| r.first_line(k).is_some() || r.children[k].status.is_some();
-        self.wait_for(until, seen)?;
-        let child = &self.children[k];
+        self.wait_for(until, |r| {
+            r.first_line(k).is_some() || r.children[k].status.is_some()
+        })?;
+        let (first, child) = (self.first_line(k), &self.children[k]);
+        let banner = first
+            .as_deref()
+            .and_then(|l| l.strip_prefix("listening on "));
+        if let Some(Ok(addr)) = banner.map(|a| a.trim().parse()) {
+            return Ok(addr);
+        }
         let (name, stderr) = (child.name(), tail(&child.running.stderr()));
-        Err(match (self.first_line(k), child.status) {
-            (Some(first), _) => match first
-                .strip_prefix("listening on ")
-                .map(|a| a.trim().parse())
-            {
-                Some(Ok(addr)) => return Ok(addr),
-                _ => format!(
-                    "{name}: the first line should be `listening on ADDR`, was {first:?}; stderr: {stderr}"
-                ),
-            },
-            (None, Some(status)) => format!(
-                "{name} ended ({}) before printing `listening on ADDR`; stderr: {stderr}",
-                describe(status, false, false)
-            ),
-            (None, None) => format!(
-                "{name} printed no `listening on ADDR` line within {:.1}s; stderr: {stderr}",
-                self.opts.banner_timeout.as_secs_f64()
-            ),
-        })
+        let why = match (first, child.status) {
+            (Some(first), _) => {
+                format!(": the first line should be `listening on ADDR`, was {first:?}")
+            }
+            (None, Some(status)) => {
+                let status = describe(status, false, false);
+                format!(" ended ({status}) before printing `listening on ADDR`")
+            }
+            (None, None) => {
+                let secs = self.opts.banner_timeout.as_secs_f64();
+                format!(" printed no `listening on ADDR` line within {secs:.1}s")
+            }
+        };
+        Err(format!("{name}{why}; stderr: {stderr}"))
     }
 
     fn timed_out(&self) -> String {
@@ -640,24 +642,25 @@ pub fn describe(status: ExitStatus, interrupted: bool, killed: bool) -> String {
 /// Whether the programs a demo needs are there: the error names what to build or install.
 pub fn ready(demo: &Demo, bin_dir: &Path) -> Result<(), String> {
     let paths = std::env::var_os("PATH").unwrap_or_default();
-    let (mut installed, mut built): (Vec<&str>, Vec<&str>) = (Vec::new(), Vec::new());
+    // The programs not found: [installed ones, built ones].
+    let mut missing: [Vec<&str>; 2] = Default::default();
     for program in demo.servers.iter().chain(&demo.clients) {
         let exe = format!("{}{}", program.bin, std::env::consts::EXE_SUFFIX);
-        let mut dirs = std::env::split_paths(&paths);
-        let (found, list) = match program.on_path {
-            true => (dirs.any(|d| d.join(&exe).is_file()), &mut installed),
-            false => (bin_dir.join(&exe).is_file(), &mut built),
+        let found = match program.on_path {
+            true => std::env::split_paths(&paths).any(|d| d.join(&exe).is_file()),
+            false => bin_dir.join(&exe).is_file(),
         };
+        let list = &mut missing[usize::from(!program.on_path)];
         if !found && !list.contains(&program.bin.as_str()) {
             list.push(&program.bin);
         }
     }
-    let (installed, built, dir) = (installed.join(", "), built.join(", "), bin_dir.display());
-    match () {
-        _ if !installed.is_empty() => Err(format!(
+    let dir = bin_dir.display();
+    match missing.map(|names| names.join(", ")) {
+        [installed, _] if !installed.is_empty() => Err(format!(
             "not installed: {installed} (the demo starts it; it is not on PATH)"
         )),
-        _ if !built.is_empty() => Err(format!(
+        [_, built] if !built.is_empty() => Err(format!(
             "not built: {built} (looked in {dir}; build the workspace, or leave out --no-build)"
         )),
         _ => Ok(()),
