@@ -3,13 +3,11 @@
 //! events printed as `[wire N]` lines, so a student sees the byte stream the programs see;
 //! and under `--pcap` written to a capture file too ([`crate::pcap`]).
 
-use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::AtomicUsize;
 
 use lesson_runner::relay::{self, Event, Report, What};
-pub use lesson_runner::relay::{Mode, Relay};
+pub use lesson_runner::relay::{Mode, Relay, tcp, udp};
 
 use crate::out::Sink;
 use crate::pcap::Pcap;
@@ -38,36 +36,11 @@ fn bytes(n: usize) -> String {
     }
 }
 
-/// Start a TCP relay in front of `server`. Connections are numbered from `numbers`
-/// (shared between relays, so two servers' connections don't both say `wire 1`).
-pub fn tcp(
-    server: SocketAddr,
-    mode: Mode,
-    sink: Sink,
-    numbers: Arc<AtomicUsize>,
-    pcap: Option<Pcap>,
-) -> io::Result<Relay> {
-    relay::tcp(
-        server,
-        mode,
-        numbers,
-        report(server, Some(mode), sink, pcap),
-    )
-}
-
-/// Start a UDP relay in front of `server`: one line per datagram.
-pub fn udp(
-    server: SocketAddr,
-    sink: Sink,
-    numbers: Arc<AtomicUsize>,
-    pcap: Option<Pcap>,
-) -> io::Result<Relay> {
-    relay::udp(server, numbers, report(server, None, sink, pcap))
-}
-
-/// Each event as a line in `sink` (and a packet or three in `pcap`); `mode` is `None`
-/// for UDP.
-fn report(server: SocketAddr, mode: Option<Mode>, sink: Sink, pcap: Option<Pcap>) -> Report {
+/// What the relay in front of `server` reports: each event as a line in `sink` (and a
+/// packet or three in `pcap`); `mode` is `None` for UDP. Connections are numbered from
+/// the relay's `numbers`, shared between relays, so two servers' connections don't both
+/// say `wire 1`.
+pub fn report(server: SocketAddr, mode: Option<Mode>, sink: Sink, pcap: Option<Pcap>) -> Report {
     Arc::new(move |event: &Event| {
         if let Some(pcap) = &pcap {
             pcap.record(event, server, mode.is_some());

@@ -208,12 +208,13 @@ impl Run<'_> {
             let k = self.start(spec, label, true)?;
             let mut reach = self.wait_banner(k)?;
             if self.opts.wire {
-                let (sink, pcap, mode) =
-                    (self.sink.clone(), self.opts.pcap.clone(), self.opts.mode);
-                let numbers = Arc::clone(&numbers);
-                let (relay, proto) = match demo.protocol {
-                    Protocol::Tcp => (relay::tcp(reach, mode, sink, numbers, pcap), "TCP"),
-                    Protocol::Udp => (relay::udp(reach, sink, numbers, pcap), "UDP"),
+                let (mode, numbers) = (self.opts.mode, Arc::clone(&numbers));
+                let tcp = demo.protocol == Protocol::Tcp;
+                let (sink, pcap) = (self.sink.clone(), self.opts.pcap.clone());
+                let report = relay::report(reach, tcp.then_some(mode), sink, pcap);
+                let (relay, proto) = match tcp {
+                    true => (relay::tcp(reach, mode, numbers, report), "TCP"),
+                    false => (relay::udp(reach, numbers, report), "UDP"),
                 };
                 let relay = relay.map_err(|e| netkit::cause(&e));
                 let relay = relay.map_err(|e| format!("cannot start the wire relay: {e}"))?;
