@@ -4,9 +4,10 @@
 //! The relay sees bytes, not packets, so the headers are made up, but consistent: a TCP
 //! connection starts with a three-way handshake, sequence and acknowledgement numbers
 //! advance with the bytes, an end of stream is a FIN (and its ACK), a reset an RST; each UDP
-//! datagram is one packet with its ports. Checksums are computed. The addresses are the
-//! client's and the server's as the relay saw them, so the capture reads as the client
-//! talking to the server directly; each piece is one segment, as the relay read it.
+//! datagram is one packet with its ports. etherparse builds the headers and computes their
+//! checksums; the file's own header and records are a few fixed fields. The addresses are the client's and the server's as
+//! the relay saw them, so the capture reads as the client talking to the server directly;
+//! each piece is one segment, as the relay read it (one over [`MAX_SEGMENT`] bytes, several).
 //!
 //! A dissector finds its protocol by the server's port, and a lesson's server listens
 //! on a port of the OS's choosing; so for the lessons in [`WELL_KNOWN`] the server's
@@ -19,10 +20,11 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::net::{IpAddr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::UNIX_EPOCH;
 
+use etherparse::{PacketBuilder, TcpHeader};
 use lesson_runner::relay::{Event, Toward, What};
 
 /// The lessons whose protocol a dissector knows by its port: package, port, protocol.
@@ -42,7 +44,7 @@ const SNAPLEN: u32 = 262_144;
 /// A longer piece of a TCP stream is written as several segments (an IP packet's length
 /// must fit 16 bits).
 const MAX_SEGMENT: usize = 65_000;
-/// TCP's flags.
+/// TCP's flags, as the bits of the header's flags byte.
 const FIN: u8 = 0x01;
 const SYN: u8 = 0x02;
 const RST: u8 = 0x04;
@@ -55,13 +57,13 @@ pub struct Pcap(Arc<Mutex<Capture>>);
 
 struct Capture {
     out: BufWriter<File>,
-    path: PathBuf,
-    well_known: Option<(u16, &'static str)>,
+    /// The file's name, as the lines say it.
+    path: String,
+    /// The lesson's entry in [`WELL_KNOWN`], if it has one.
+    well_known: Option<&'static (&'static str, u16, &'static str)>,
     packets: usize,
     /// The next sequence number each side of a TCP connection sends: client, server.
     seq: HashMap<usize, [u32; 2]>,
-    /// The IPv4 identification field, one more each packet.
-    id: u16,
     /// The first write that failed.
     failed: Option<io::Error>,
 }
@@ -69,28 +71,20 @@ struct Capture {
 impl Pcap {
     /// Create `path` and write the file header; `package` is the lesson (see [`WELL_KNOWN`]).
     pub fn create(path: &Path, package: &str) -> Result<Pcap, String> {
-        let cannot =
-            |e: io::Error| format!("cannot write {}: {}", path.display(), netkit::cause(&e));
+        let shown = path.display().to_string();
+        let cannot = |e: io::Error| format!("cannot write {shown}: {}", netkit::cause(&e));
         let mut out = BufWriter::new(File::create(path).map_err(cannot)?);
-        let mut header = Vec::with_capacity(24);
-        header.extend(0xa1b2_c3d4u32.to_le_bytes()); // the magic number: microseconds
-        header.extend(2u16.to_le_bytes()); // version 2.4
-        header.extend(4u16.to_le_bytes());
-        header.extend([0; 8]); // time zone and accuracy: UTC, unknown
-        header.extend(SNAPLEN.to_le_bytes());
-        header.extend(LINKTYPE_RAW.to_le_bytes());
-        out.write_all(&header).map_err(cannot)?;
-        let well_known = WELL_KNOWN
-            .iter()
-            .find(|w| w.0 == package)
-            .map(|w| (w.1, w.2));
+        // The magic number (times in microseconds), version 2.4, time zone and accuracy
+        // (UTC, unknown), the snap length and the link type; little-endian, as the magic says.
+        let header = [0xa1b2_c3d4, 0x0004_0002, 0, 0, SNAPLEN, LINKTYPE_RAW];
+        out.write_all(&header.map(u32::to_le_bytes).concat())
+            .map_err(cannot)?;
         Ok(Pcap(Arc::new(Mutex::new(Capture {
             out,
-            path: path.to_path_buf(),
-            well_known,
+            path: shown,
+            well_known: WELL_KNOWN.iter().find(|w| w.0 == package),
             packets: 0,
             seq: HashMap::new(),
-            id: 0,
             failed: None,
         }))))
     }
@@ -103,31 +97,30 @@ impl Pcap {
     pub fn record(&self, event: &Event, listening: SocketAddr, tcp: bool) {
         let mut capture = self.lock();
         let mut server = event.server;
-        if let Some((port, _)) = capture.well_known {
-            if server == listening {
-                server.set_port(port);
-            }
+        match capture.well_known {
+            Some((_, port, _)) if server == listening => server.set_port(*port),
+            _ => {}
         }
         let ends = [event.client, server];
         if tcp {
             capture.tcp(event, ends);
         } else if let What::Data(toward, data) = &event.what {
             let (from, to) = way(*toward);
-            capture.udp(ends[from], ends[to], data);
+            capture.packet(ends[from], ends[to], None, data);
         }
     }
 
     /// Flush the file: the line that says what was written, or why it could not be.
     pub fn finish(&self) -> Result<String, String> {
         let mut capture = self.lock();
-        let path = capture.path.display().to_string();
         let failed = capture
             .failed
             .take()
             .map_or_else(|| capture.out.flush(), Err);
+        let path = &capture.path;
         failed.map_err(|e| format!("cannot write {path}: {}", netkit::cause(&e)))?;
         let mut line = format!("wrote {} packets to {path}", capture.packets);
-        if let Some((port, protocol)) = capture.well_known {
+        if let Some((_, port, protocol)) = capture.well_known {
             line.push_str(&format!(
                 "; the server's port shows as {port}, the port {protocol}'s dissector knows"
             ));
@@ -146,164 +139,74 @@ fn way(toward: Toward) -> (usize, usize) {
 
 impl Capture {
     fn tcp(&mut self, event: &Event, ends: [SocketAddr; 2]) {
-        // Made-up initial sequence numbers, different for each connection.
-        let first = (event.conn as u32).wrapping_mul(0x0100_0000);
-        let segment = |capture: &mut Capture, toward, flags, data: &[u8]| {
-            let (from, to) = way(toward);
-            let seqs = (capture.seq.entry(event.conn)).or_insert([first, first ^ 0x8000_0000]);
-            let (s, a) = (seqs[from], seqs[to]);
-            let advance = data.len() as u32 + u32::from(flags & (SYN | FIN) != 0);
-            seqs[from] = s.wrapping_add(advance);
-            let ack = if flags & ACK != 0 { a } else { 0 };
-            capture.segment(ends[from], ends[to], s, ack, flags, data);
-        };
-        match &event.what {
-            What::Connected { .. } => {
-                segment(self, Toward::Server, SYN, &[]);
-                segment(self, Toward::Client, SYN | ACK, &[]);
-                segment(self, Toward::Server, ACK, &[]);
-            }
-            What::Data(toward, data) => {
-                for piece in data.chunks(MAX_SEGMENT) {
-                    segment(self, *toward, PSH | ACK, piece);
-                }
-            }
-            What::End(toward) => {
-                segment(self, *toward, FIN | ACK, &[]);
-                segment(self, toward.back(), ACK, &[]);
-            }
-            What::Reset(toward, _) => segment(self, *toward, RST | ACK, &[]),
+        let segments: Vec<(Toward, u8, &[u8])> = match &event.what {
+            What::Connected { .. } => vec![
+                (Toward::Server, SYN, &[]),
+                (Toward::Client, SYN | ACK, &[]),
+                (Toward::Server, ACK, &[]),
+            ],
+            What::Data(toward, data) => (data.chunks(MAX_SEGMENT))
+                .map(|piece| (*toward, PSH | ACK, piece))
+                .collect(),
+            What::End(toward) => vec![(*toward, FIN | ACK, &[]), (toward.back(), ACK, &[])],
+            What::Reset(toward, _) => vec![(*toward, RST | ACK, &[])],
             What::Closed => {
                 self.seq.remove(&event.conn);
+                return;
             }
-            What::Merged(..) | What::NewPort(_) | What::Failure(_) => {}
+            What::Merged(..) | What::NewPort(_) | What::Failure(_) => return,
+        };
+        // Made-up initial sequence numbers, different for each connection.
+        let first = (event.conn as u32).wrapping_mul(0x0100_0000);
+        for (toward, flags, data) in segments {
+            let (from, to) = way(toward);
+            let seqs = (self.seq.entry(event.conn)).or_insert([first, first ^ 0x8000_0000]);
+            let mut tcp = TcpHeader::new(ends[from].port(), ends[to].port(), seqs[from], 65_535);
+            [tcp.fin, tcp.syn, tcp.rst, tcp.psh, tcp.ack] =
+                [FIN, SYN, RST, PSH, ACK].map(|flag| flags & flag != 0);
+            if tcp.ack {
+                tcp.acknowledgment_number = seqs[to];
+            }
+            // What this side sends next: SYN and FIN count as a byte each.
+            seqs[from] = seqs[from].wrapping_add(data.len() as u32 + u32::from(tcp.syn || tcp.fin));
+            self.packet(ends[from], ends[to], Some(tcp), data);
         }
     }
 
-    fn segment(
-        &mut self,
-        from: SocketAddr,
-        to: SocketAddr,
-        seq: u32,
-        ack: u32,
-        flags: u8,
-        data: &[u8],
-    ) {
-        let mut tcp = Vec::with_capacity(20 + data.len());
-        tcp.extend(from.port().to_be_bytes());
-        tcp.extend(to.port().to_be_bytes());
-        tcp.extend(seq.to_be_bytes());
-        tcp.extend(ack.to_be_bytes());
-        tcp.extend([5 << 4, flags]); // a 20-byte header, no options
-        tcp.extend(65_535u16.to_be_bytes()); // the window
-        tcp.extend([0, 0, 0, 0]); // checksum (below), urgent pointer
-        tcp.extend_from_slice(data);
-        self.packet(from.ip(), to.ip(), 6, tcp, 16);
-    }
-
-    fn udp(&mut self, from: SocketAddr, to: SocketAddr, data: &[u8]) {
-        let mut udp = Vec::with_capacity(8 + data.len());
-        udp.extend(from.port().to_be_bytes());
-        udp.extend(to.port().to_be_bytes());
-        udp.extend(((8 + data.len()) as u16).to_be_bytes());
-        udp.extend([0, 0]); // checksum (below)
-        udp.extend_from_slice(data);
-        self.packet(from.ip(), to.ip(), 17, udp, 6);
-    }
-
-    /// Put an IP header before `transport` (protocol `proto`, its checksum at byte
-    /// `at`), fill in the checksums, and write the packet with the time now.
-    fn packet(&mut self, from: IpAddr, to: IpAddr, proto: u8, mut transport: Vec<u8>, at: usize) {
-        let length = transport.len();
-        let mut packet = Vec::with_capacity(40 + length);
-        let pseudo: Vec<u8> = match (from, to) {
-            (IpAddr::V4(from), IpAddr::V4(to)) => {
-                self.id = self.id.wrapping_add(1);
-                packet.extend([0x45, 0]);
-                packet.extend(((20 + length) as u16).to_be_bytes());
-                packet.extend(self.id.to_be_bytes());
-                packet.extend([0x40, 0, 64, proto, 0, 0]); // don't fragment, TTL 64
-                packet.extend(from.octets());
-                packet.extend(to.octets());
-                let sum = checksum(&[&packet]);
-                packet[10..12].copy_from_slice(&sum.to_be_bytes());
-                [
-                    &from.octets()[..],
-                    &to.octets(),
-                    &[0, proto],
-                    &(length as u16).to_be_bytes(),
-                ]
-                .concat()
-            }
-            _ => {
-                let v6 = |ip: IpAddr| match ip {
-                    IpAddr::V4(v4) => v4.to_ipv6_mapped(),
-                    IpAddr::V6(v6) => v6,
-                };
-                let (from, to) = (v6(from), v6(to));
-                packet.extend([0x60, 0, 0, 0]);
-                packet.extend((length as u16).to_be_bytes());
-                packet.extend([proto, 64]); // next header, hop limit
-                packet.extend(from.octets());
-                packet.extend(to.octets());
-                [
-                    &from.octets()[..],
-                    &to.octets(),
-                    &(length as u32).to_be_bytes(),
-                    &[0, 0, 0, proto],
-                ]
-                .concat()
-            }
+    /// Write one IP packet from `from` to `to` with the time now: a UDP datagram, or a TCP
+    /// segment with `tcp`'s header (the builder fills in the lengths and checksums). A
+    /// failure is kept for `finish`.
+    fn packet(&mut self, from: SocketAddr, to: SocketAddr, tcp: Option<TcpHeader>, data: &[u8]) {
+        let ip = match (from.ip(), to.ip()) {
+            (IpAddr::V4(a), IpAddr::V4(b)) => PacketBuilder::ipv4(a.octets(), b.octets(), 64),
+            (IpAddr::V6(a), IpAddr::V6(b)) => PacketBuilder::ipv6(a.octets(), b.octets(), 64),
+            // The relay listens on the server's family, so its clients come on it too.
+            _ => return,
         };
-        let sum = match checksum(&[&pseudo, &transport]) {
-            0 if proto == 17 => 0xffff, // 0 would mean "no checksum" in UDP
-            sum => sum,
+        let mut packet = Vec::new();
+        let built = match tcp {
+            Some(tcp) => ip.tcp_header(tcp).write(&mut packet, data),
+            None => ip.udp(from.port(), to.port()).write(&mut packet, data),
         };
-        transport[at..at + 2].copy_from_slice(&sum.to_be_bytes());
-        packet.extend(transport);
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
-        let mut record = Vec::with_capacity(16 + packet.len());
-        record.extend((now.as_secs() as u32).to_le_bytes());
-        record.extend(now.subsec_micros().to_le_bytes());
-        record.extend((packet.len() as u32).to_le_bytes());
-        record.extend((packet.len() as u32).to_le_bytes());
-        record.extend(packet);
-        match self.out.write_all(&record) {
+        let now = UNIX_EPOCH.elapsed().unwrap_or_default();
+        // A record: the time (seconds, microseconds), the length kept and the length seen.
+        let len = packet.len() as u32;
+        let record = [now.as_secs() as u32, now.subsec_micros(), len, len];
+        let written = built.map_err(io::Error::other).and_then(|()| {
+            self.out.write_all(&record.map(u32::to_le_bytes).concat())?;
+            self.out.write_all(&packet)
+        });
+        match written {
             Ok(()) => self.packets += 1,
-            Err(e) => {
-                self.failed.get_or_insert(e);
-            }
+            Err(e) => _ = self.failed.get_or_insert(e),
         }
     }
-}
-
-/// The Internet checksum (RFC 1071) of the bytes of `parts` one after the other (every
-/// part but the last of even length).
-fn checksum(parts: &[&[u8]]) -> u16 {
-    let mut sum: u32 = 0;
-    for part in parts {
-        for pair in part.chunks(2) {
-            sum += u32::from(u16::from_be_bytes([pair[0], *pair.get(1).unwrap_or(&0)]));
-            sum = (sum & 0xffff) + (sum >> 16);
-        }
-    }
-    !(sum as u16)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_checksum_of_rfc_1071s_example() {
-        // RFC 1071's example words sum to 0xddf2; the checksum is its complement.
-        assert_eq!(
-            checksum(&[&[0x00, 0x01, 0xf2, 0x03], &[0xf4, 0xf5, 0xf6, 0xf7]]),
-            !0xddf2
-        );
-    }
+    use etherparse::{NetHeaders, PacketHeaders, TransportHeader};
 
     #[test]
     fn a_connection_is_a_handshake_data_and_fins_with_advancing_numbers() {
@@ -333,31 +236,40 @@ mod tests {
         let bytes = std::fs::read(&path).expect("read");
         let _ = std::fs::remove_file(&path);
         // Walk the records: each packet's TCP ports, sequence, acknowledgement and flags.
-        let mut at = 24;
-        let mut seen = Vec::new();
+        let word = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4"));
+        assert_eq!((word(0), word(20)), (0xa1b2_c3d4, LINKTYPE_RAW));
+        let (mut at, mut seen) = (24, Vec::new());
         while at < bytes.len() {
-            let len = u32::from_le_bytes(bytes[at + 8..at + 12].try_into().expect("4")) as usize;
+            let len = word(at + 8) as usize;
             let ip = &bytes[at + 16..at + 16 + len];
-            assert_eq!(checksum(&[&ip[..20]]), 0, "the IP header's checksum holds");
-            let tcp = &ip[20..];
-            let word = |i: usize| u32::from_be_bytes(tcp[i..i + 4].try_into().expect("4"));
-            let port = |i: usize| u16::from_be_bytes([tcp[i], tcp[i + 1]]);
-            seen.push((port(0), port(2), word(4), word(8), tcp[13], tcp.len() - 20));
             at += 16 + len;
+            let packet = PacketHeaders::from_ip_slice(ip).expect("an IP packet");
+            let (Some(NetHeaders::Ipv4(ip, _)), Some(TransportHeader::Tcp(tcp))) =
+                (packet.net, packet.transport)
+            else {
+                panic!("not TCP over IPv4 at byte {at}");
+            };
+            let data = packet.payload.slice();
+            assert_eq!(ip.header_checksum, ip.calc_header_checksum(), "IP checksum");
+            let sum = tcp.calc_checksum_ipv4(&ip, data).expect("a TCP checksum");
+            assert_eq!(tcp.checksum, sum, "TCP checksum");
+            let ports = (tcp.source_port, tcp.destination_port);
+            let numbers = (tcp.sequence_number, tcp.acknowledgment_number);
+            seen.push((ports, numbers, tcp.to_bytes()[13], data.len()));
         }
         let (c, s) = (0x0100_0000, 0x8100_0000);
         assert_eq!(
             seen,
             [
-                (40000, 80, c, 0, SYN, 0),
-                (80, 40000, s, c + 1, SYN | ACK, 0),
-                (40000, 80, c + 1, s + 1, ACK, 0),
-                (40000, 80, c + 1, s + 1, PSH | ACK, 18),
-                (40000, 80, c + 19, s + 1, FIN | ACK, 0),
-                (80, 40000, s + 1, c + 20, ACK, 0),
-                (80, 40000, s + 1, c + 20, PSH | ACK, 19),
-                (80, 40000, s + 20, c + 20, FIN | ACK, 0),
-                (40000, 80, c + 20, s + 21, ACK, 0),
+                ((40000, 80), (c, 0), SYN, 0),
+                ((80, 40000), (s, c + 1), SYN | ACK, 0),
+                ((40000, 80), (c + 1, s + 1), ACK, 0),
+                ((40000, 80), (c + 1, s + 1), PSH | ACK, 18),
+                ((40000, 80), (c + 19, s + 1), FIN | ACK, 0),
+                ((80, 40000), (s + 1, c + 20), ACK, 0),
+                ((80, 40000), (s + 1, c + 20), PSH | ACK, 19),
+                ((80, 40000), (s + 20, c + 20), FIN | ACK, 0),
+                ((40000, 80), (c + 20, s + 21), ACK, 0),
             ]
         );
     }
