@@ -22,7 +22,7 @@ pub fn close_names(name: &str, lessons: &[Lesson]) -> Vec<String> {
         .iter()
         .map(|l| l.package.as_str())
         .filter_map(|candidate| {
-            let d = distance(&wanted, candidate);
+            let d = strsim::levenshtein(&wanted, candidate);
             let contains =
                 wanted.len() >= 3 && (candidate.contains(&wanted) || wanted.contains(candidate));
             (d <= limit || contains).then_some((d.min(if contains { limit } else { d }), candidate))
@@ -30,31 +30,4 @@ pub fn close_names(name: &str, lessons: &[Lesson]) -> Vec<String> {
         .collect();
     scored.sort();
     scored.iter().take(5).map(|(_, n)| n.to_string()).collect()
-}
-
-/// Levenshtein distance between two strings, by characters.
-pub fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitute = previous[j] + usize::from(ca != *cb);
-            current.push(substitute.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b.len()]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn distances() {
-        assert_eq!(distance("kitten", "sitting"), 3);
-        assert_eq!(distance("", "abc"), 3);
-        assert_eq!(distance("tcp-clinet-v1", "tcp-client-v1"), 2);
-    }
 }

@@ -161,12 +161,7 @@ impl Printer {
 /// How many terminal columns `text` takes: the CJK characters the course's section
 /// names use take two.
 pub fn width(text: &str) -> usize {
-    let wide = |c: char| {
-        matches!(c as u32, 0x1100..=0x115F | 0x2E80..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF
-            | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6)
-    };
-    let columns = |c: char| 1 + usize::from(wide(c));
-    text.chars().map(columns).sum()
+    unicode_width::UnicodeWidthStr::width(text)
 }
 
 /// `text` padded with spaces to `columns` terminal columns.
