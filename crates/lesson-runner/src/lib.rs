@@ -27,16 +27,23 @@
 //! a deadline so a hang fails instead of freezing CI.
 //!
 //! The `lesson` command (crates/cargo-lesson) is built on the same harness. This crate
-//! needs only `socket2`, and on Unix `nix` (signals).
+//! needs only `socket2` and `netkit`, and on Unix `nix` (signals).
 
 use std::ffi::OsStr;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
+
+/// A step of the story (see [`tell_story`]), written as `println!` is.
+macro_rules! story {
+    ($($arg:tt)*) => {
+        $crate::tell_story(format_args!($($arg)*))
+    };
+}
 
 pub mod relay;
 mod tap;
@@ -77,6 +84,23 @@ impl Captured {
         String::from_utf8_lossy(&self.bytes[stream as usize]).into_owned()
     }
 
+    /// Take what `stream` delivered: its bytes, and each line as it ends. Nothing means
+    /// the stream has closed (its unfinished line is a line too).
+    fn add(&mut self, stream: Stream, bytes: &[u8]) {
+        let (at, i) = (Instant::now(), stream as usize);
+        self.bytes[i].extend_from_slice(bytes);
+        for &byte in bytes {
+            match byte {
+                b'\n' => self.end_line(at, stream),
+                _ => self.partial[i].push(byte),
+            }
+        }
+        if bytes.is_empty() && !self.partial[i].is_empty() {
+            self.end_line(at, stream);
+        }
+        self.open -= usize::from(bytes.is_empty());
+    }
+
     fn end_line(&mut self, at: Instant, stream: Stream) {
         let raw = std::mem::take(&mut self.partial[stream as usize]);
         let raw = raw.strip_suffix(b"\r").unwrap_or(&raw);
@@ -85,17 +109,34 @@ impl Captured {
     }
 }
 
+/// A value that threads change and a test waits on: the output a program printed, what a
+/// tap saw.
 #[derive(Default)]
-struct Shared {
-    captured: Mutex<Captured>,
+struct Watched<T> {
+    value: Mutex<T>,
     changed: Condvar,
 }
 
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Captured> {
-        // A reader thread cannot panic while holding the lock, but don't turn a poisoned
-        // lock into a second panic either.
-        self.captured.lock().unwrap_or_else(|e| e.into_inner())
+impl<T> Watched<T> {
+    fn lock(&self) -> MutexGuard<'_, T> {
+        // No thread panics while holding the lock, but don't turn a poisoned lock into a
+        // second panic either.
+        self.value.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Change the value, and wake whoever waits on it.
+    fn change(&self, change: impl FnOnce(&mut T)) {
+        change(&mut self.lock());
+        self.changed.notify_all();
+    }
+
+    /// Wait until `done` says yes about the value, or `timeout` passes; then the value,
+    /// whatever `done` says about it.
+    fn wait(&self, timeout: Duration, mut done: impl FnMut(&T) -> bool) -> MutexGuard<'_, T> {
+        let waited = self
+            .changed
+            .wait_timeout_while(self.lock(), timeout, |v| !done(v));
+        waited.unwrap_or_else(|e| e.into_inner()).0
     }
 }
 
@@ -103,9 +144,7 @@ impl Shared {
 pub struct Running {
     name: String,
     child: Child,
-    stdin: Option<ChildStdin>,
-    shared: Arc<Shared>,
-    status: Option<ExitStatus>,
+    captured: Arc<Watched<Captured>>,
 }
 
 /// What a program left behind when it ended.
@@ -148,34 +187,23 @@ impl Running {
         let program = Path::new(command.get_program());
         let name = program.file_name().unwrap_or(program.as_os_str());
         let name = name.to_string_lossy().into_owned();
+        let args: Vec<_> = command.get_args().map(OsStr::to_string_lossy).collect();
+        let args = args.join(" ");
         command.stdin(Stdio::piped());
         command.stdout(Stdio::piped()).stderr(Stdio::piped());
-        let child = command.spawn();
         let cannot = |e: io::Error| io::Error::new(e.kind(), format!("cannot start {name}: {e}"));
-        let mut child = child.map_err(cannot)?;
-        let shared = Arc::new(Shared::default());
+        let mut child = command.spawn().map_err(cannot)?;
+        let captured = Arc::new(Watched::default());
         // head 0: nobody reads, the program's first print finds its stdout closed.
         let stdout = child.stdout.take().filter(|_| head != Some(0));
-        copy_output(stdout, Stream::Stdout, &shared, head);
-        copy_output(child.stderr.take(), Stream::Stderr, &shared, None);
-        let (stdin, status) = (child.stdin.take(), None);
-        let args: Vec<_> = command
-            .get_args()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
-        story(format_args!("started {name} {}", args.join(" ")));
+        copy_output(stdout, Stream::Stdout, &captured, head);
+        copy_output(child.stderr.take(), Stream::Stderr, &captured, None);
+        story!("started {name} {args}");
         Ok(Running {
             name,
             child,
-            stdin,
-            shared,
-            status,
+            captured,
         })
-    }
-
-    /// The program's file name, for messages.
-    pub fn name(&self) -> &str {
-        &self.name
     }
 
     /// The process id.
@@ -185,58 +213,42 @@ impl Running {
 
     /// Type into the program: write bytes to its stdin.
     pub fn write_stdin(&mut self, data: impl AsRef<[u8]>) -> io::Result<()> {
-        let Some(stdin) = self.stdin.as_mut() else {
+        let Some(stdin) = self.child.stdin.as_mut() else {
             let why = format!("stdin of {} is already closed", self.name);
             return Err(io::Error::new(io::ErrorKind::BrokenPipe, why));
         };
-        story(format_args!(
-            "typed into {}: {}",
-            self.name,
-            shown(data.as_ref())
-        ));
+        story!("typed into {}: {}", self.name, shown(data.as_ref()));
         stdin.write_all(data.as_ref())?;
         stdin.flush()
     }
 
     /// Close stdin: the program sees end of input (Ctrl-D).
     pub fn close_stdin(&mut self) {
-        if self.stdin.take().is_some() {
-            story(format_args!("closed {}'s stdin (end of input)", self.name));
+        if self.child.stdin.take().is_some() {
+            story!("closed {}'s stdin (end of input)", self.name);
         }
     }
 
     /// Everything printed on stdout so far (invalid UTF-8 shown lossily).
     pub fn stdout(&self) -> String {
-        self.shared.lock().text(Stream::Stdout)
+        self.captured.lock().text(Stream::Stdout)
     }
 
     /// Everything printed on stderr so far.
     pub fn stderr(&self) -> String {
-        self.shared.lock().text(Stream::Stderr)
+        self.captured.lock().text(Stream::Stderr)
     }
 
     /// Lines printed so far, from line number `from` on (both streams, in arrival order).
     pub fn lines_from(&self, from: usize) -> Vec<Line> {
-        let captured = self.shared.lock();
+        let captured = self.captured.lock();
         captured.lines.get(from..).unwrap_or_default().to_vec()
     }
 
     /// Wait until `ready` says yes about what was captured, or `timeout` passes, or both
     /// streams have closed. Returns whether `ready` said yes.
     fn wait_until(&self, timeout: Duration, ready: impl Fn(&Captured) -> bool) -> bool {
-        let deadline = Instant::now() + timeout;
-        let mut captured = self.shared.lock();
-        loop {
-            if ready(&captured) {
-                return true;
-            }
-            let now = Instant::now();
-            if now >= deadline || captured.open == 0 {
-                return false;
-            }
-            let changed = self.shared.changed.wait_timeout(captured, deadline - now);
-            captured = changed.unwrap_or_else(|e| e.into_inner()).0;
-        }
+        ready(&self.captured.wait(timeout, |c| c.open == 0 || ready(c)))
     }
 
     /// Wait for the first stdout line to be `listening on ADDR` and return ADDR.
@@ -246,7 +258,7 @@ impl Running {
         let first = stdout.lines().next().unwrap_or("");
         let banner = first.strip_prefix("listening on ");
         if let Some(addr) = banner.and_then(|a| a.trim().parse().ok()) {
-            story(format_args!("{} is listening on {addr}", self.name));
+            story!("{} is listening on {addr}", self.name);
             return Ok(addr);
         }
         // Something is wrong. A program that is failing usually says why on stderr and
@@ -258,7 +270,7 @@ impl Running {
             false => format!("{name} printed no `listening on ADDR` line within {timeout:?}"),
         };
         let kind = [io::ErrorKind::TimedOut, io::ErrorKind::InvalidData][usize::from(got_line)];
-        story(format_args!("expected {name}'s banner, got: {why}"));
+        story!("expected {name}'s banner, got: {why}");
         Err(io::Error::new(kind, format!("{why}; stderr: {stderr}")))
     }
 
@@ -274,14 +286,14 @@ impl Running {
 
     fn wait_for(&self, stream: Stream, needle: &str, timeout: Duration) -> io::Result<String> {
         let name = &self.name;
-        if self.wait_until(timeout, |c| c.text(stream).contains(needle)) {
-            story(format_args!("{name} printed {needle:?} on {stream:?}"));
-            return Ok(self.shared.lock().text(stream));
+        let found = self.wait_until(timeout, |c| c.text(stream).contains(needle));
+        let text = self.captured.lock().text(stream);
+        if found {
+            story!("{name} printed {needle:?} on {stream:?}");
+            return Ok(text);
         }
-        let came = tail(&self.shared.lock().text(stream));
-        story(format_args!(
-            "expected {name} to print {needle:?} on {stream:?}; came: {came}"
-        ));
+        let came = tail(&text);
+        story!("expected {name} to print {needle:?} on {stream:?}; came: {came}");
         let printed = self.printed();
         let why =
             format!("{name} did not print {needle:?} on {stream:?} within {timeout:?}{printed}");
@@ -298,7 +310,7 @@ impl Running {
     /// process (Ctrl-C goes to a whole console): there this says so, and a test that
     /// needs it says so with `#[cfg(unix)]`.
     pub fn interrupt(&self) -> io::Result<()> {
-        story(format_args!("pressed Ctrl-C (SIGINT) for {}", self.name));
+        story!("pressed Ctrl-C (SIGINT) for {}", self.name);
         #[cfg(unix)]
         return self.signal(nix::sys::signal::Signal::SIGINT);
         #[cfg(not(unix))]
@@ -328,7 +340,7 @@ impl Running {
     /// Have both output streams closed (the program, and anything it started that shares
     /// its stdout and stderr, has ended or closed them)?
     pub fn output_closed(&self) -> bool {
-        self.shared.lock().open == 0
+        self.captured.lock().open == 0
     }
 
     /// Wait, at most `timeout`, until both output streams have closed, so that every line
@@ -339,10 +351,7 @@ impl Running {
 
     /// Has the program ended? Returns its status if so, without waiting.
     pub fn try_status(&mut self) -> io::Result<Option<ExitStatus>> {
-        if self.status.is_none() {
-            self.status = self.child.try_wait()?;
-        }
-        Ok(self.status)
+        self.child.try_wait()
     }
 
     /// Close stdin, wait for the program to end (at most `timeout`) and for its output
@@ -370,28 +379,23 @@ impl Running {
         // A grandchild could keep the pipes open; don't wait for it forever.
         let rest = deadline.saturating_duration_since(Instant::now());
         self.wait_output_closed(rest.max(Duration::from_secs(1)));
-        let (stdout, stderr) = (self.stdout(), self.stderr());
         // Exit code 101 is how a Rust program ends on a panic (a todo!() among them).
-        let panicked = if status.code() == Some(101) {
-            " (it panicked)"
-        } else {
-            ""
-        };
-        story(format_args!("{} ended: {status}{panicked}", self.name));
+        let panicked = (status.code() == Some(101)).then_some(" (it panicked)");
+        story!("{} ended: {status}{}", self.name, panicked.unwrap_or(""));
         Ok(Finished {
             status,
-            stdout,
-            stderr,
+            stdout: self.stdout(),
+            stderr: self.stderr(),
         })
     }
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
-        if self.status.is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
+        // Once the program has been waited for, `Child` keeps its status: this kills
+        // nothing else (a pid can be reused), and the wait returns at once.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -420,40 +424,31 @@ pub fn tail(text: &str) -> String {
     }
 }
 
-/// Copy one output stream (if there is one) into `shared` until it ends, or (`head`) until that many lines
-/// have come, when the pipe is closed as `head -n` closes it.
+/// Copy one output stream (if there is one) into `captured` until it ends, or (`head`)
+/// until that many lines have come, when the pipe is closed as `head -n` closes it.
 fn copy_output(
     from: Option<impl Read + Send + 'static>,
     stream: Stream,
-    shared: &Arc<Shared>,
+    captured: &Arc<Watched<Captured>>,
     head: Option<usize>,
 ) {
     let Some(mut from) = from else { return };
-    shared.lock().open += 1;
-    let shared = Arc::clone(shared);
+    captured.lock().open += 1;
+    let captured = Arc::clone(captured);
     thread::spawn(move || {
-        let (mut buf, mut n, mut enough) = ([0u8; 8192], 1, false);
-        while n > 0 {
+        let mut buf = [0u8; 8192];
+        let mut lines = 0;
+        loop {
+            let got = from.read(&mut buf).unwrap_or(0);
             // Once enough lines have come, one more read (what the program wrote while
             // `head` was still reading: those writes succeeded), and then the pipe closes.
-            let got = from.read(&mut buf).unwrap_or(0);
-            n = if enough { 0 } else { got };
-            let mut captured = shared.lock();
-            let (now, i) = (Instant::now(), stream as usize);
-            captured.bytes[i].extend_from_slice(&buf[..n]);
-            for &byte in &buf[..n] {
-                match byte {
-                    b'\n' => captured.end_line(now, stream),
-                    _ => captured.partial[i].push(byte),
-                }
+            let enough = head.is_some_and(|head| lines >= head);
+            let n = if enough { 0 } else { got };
+            captured.change(|c| c.add(stream, &buf[..n]));
+            if n == 0 {
+                return;
             }
-            if n == 0 && !captured.partial[i].is_empty() {
-                captured.end_line(now, stream);
-            }
-            captured.open -= usize::from(n == 0);
-            let lines = captured.lines.iter().filter(|l| l.stream == stream).count();
-            enough = head.is_some_and(|head| lines >= head);
-            shared.changed.notify_all();
+            lines += buf[..n].iter().filter(|&&byte| byte == b'\n').count();
         }
     });
 }
@@ -550,7 +545,7 @@ pub fn refused_port() -> io::Result<RefusedPort> {
     let socket = Socket::new(Domain::IPV4, Type::STREAM, None)?;
     socket.bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())?;
     let addr = socket.local_addr()?.as_socket();
-    let addr = addr.ok_or_else(|| io::Error::other("not an inet address"))?;
+    let addr = addr.expect("an IPv4 socket has an IPv4 address");
     Ok(RefusedPort {
         _socket: socket,
         addr,
@@ -561,7 +556,7 @@ pub fn refused_port() -> io::Result<RefusedPort> {
 /// instead of hanging it.
 pub fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
     let stream = TcpStream::connect_timeout(&addr, PATIENCE)?;
-    story(format_args!("connected to {addr}"));
+    story!("connected to {addr}");
     stream.set_read_timeout(Some(PATIENCE))?;
     stream.set_write_timeout(Some(PATIENCE))?;
     Ok(stream)
@@ -582,7 +577,7 @@ pub fn read_at_least(stream: &mut impl Read, len: usize) -> io::Result<Vec<u8>> 
         };
         got.extend_from_slice(&buf[..n]);
     }
-    story(format_args!("read {} bytes: {}", got.len(), shown(&got)));
+    story!("read {} bytes: {}", got.len(), shown(&got));
     Ok(got)
 }
 
@@ -590,29 +585,24 @@ pub fn read_at_least(stream: &mut impl Read, len: usize) -> io::Result<Vec<u8>> 
 pub fn read_to_close(stream: &mut impl Read) -> io::Result<Vec<u8>> {
     let mut got = Vec::new();
     stream.read_to_end(&mut got)?;
-    story(format_args!(
-        "read {} bytes until the peer closed: {}",
-        got.len(),
-        shown(&got)
-    ));
+    let n = got.len();
+    story!("read {n} bytes until the peer closed: {}", shown(&got));
     Ok(got)
 }
 
 /// At most 200 bytes as `b'...'`, for the story.
 fn shown(bytes: &[u8]) -> String {
-    let more = bytes.len().saturating_sub(200);
-    let head = netkit::py_bytes(&bytes[..bytes.len() - more]);
-    if more == 0 {
-        head
-    } else {
-        format!("{head}... ({more} more bytes)")
+    let head = netkit::py_bytes(&bytes[..bytes.len().min(200)]);
+    match bytes.len().saturating_sub(200) {
+        0 => head,
+        more => format!("{head}... ({more} more bytes)"),
     }
 }
 
 /// With `LESSON_STORY` set (`cargo lesson check` sets it), each step a test takes through
 /// the harness is printed on the test's stdout, which the test runner shows only for a
 /// test that fails: the story of what it started, typed, waited for and got.
-fn story(step: std::fmt::Arguments<'_>) {
+fn tell_story(step: std::fmt::Arguments<'_>) {
     static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     if *ON.get_or_init(|| std::env::var_os("LESSON_STORY").is_some()) {
         println!("  > {step}");

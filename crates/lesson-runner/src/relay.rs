@@ -16,8 +16,9 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::fmt::Display;
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
@@ -132,10 +133,9 @@ impl Drop for Relay {
 
 /// A local address of the same family as `server`, port chosen by the OS.
 fn local_for(server: SocketAddr) -> SocketAddr {
-    if server.is_ipv6() {
-        SocketAddr::from(([0, 0, 0, 0, 0, 0, 0, 1], 0))
-    } else {
-        SocketAddr::from(([127, 0, 0, 1], 0))
+    match server {
+        SocketAddr::V4(_) => SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+        SocketAddr::V6(_) => SocketAddr::from((Ipv6Addr::LOCALHOST, 0)),
     }
 }
 
@@ -154,19 +154,36 @@ struct Teller {
 }
 
 impl Teller {
-    fn say(&self, what: What) {
-        self.say_at(self.server, what);
-    }
-
-    /// ... about `server`, another port of the server's.
-    fn say_at(&self, server: SocketAddr, what: What) {
-        let (conn, client) = (self.conn, self.client);
-        (self.report)(&Event {
-            conn,
+    /// The teller for the next connection or client, numbered from `numbers`.
+    fn next(numbers: &AtomicUsize, client: SocketAddr, server: SocketAddr, report: Report) -> Self {
+        Teller {
+            conn: numbers.fetch_add(1, Ordering::SeqCst) + 1,
             client,
             server,
+            report,
+        }
+    }
+
+    fn say(&self, what: What) {
+        (self.report)(&Event {
+            conn: self.conn,
+            client: self.client,
+            server: self.server,
             what,
         });
+    }
+
+    /// The same, about `server`, another port of the server's.
+    fn at(&self, server: SocketAddr) -> Teller {
+        Teller {
+            server,
+            ..self.clone()
+        }
+    }
+
+    /// Something the relay could not do: `doing`, and why not.
+    fn failed(&self, doing: impl Display, e: &io::Error) {
+        self.say(What::Failure(format!("{doing}: {}", cause(e))));
     }
 }
 
@@ -179,25 +196,26 @@ pub fn tcp(
     report: Report,
 ) -> io::Result<Relay> {
     let listener = TcpListener::bind(local_for(server))?;
-    let addr = listener.local_addr()?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let stopped = Arc::clone(&stop);
+    let relay = Relay {
+        addr: listener.local_addr()?,
+        upstream: None,
+        stop: Arc::default(),
+    };
+    let stop = Arc::clone(&relay.stop);
     thread::spawn(move || {
-        for incoming in listener.incoming() {
-            if stopped.load(Ordering::SeqCst) {
+        loop {
+            let accepted = listener.accept();
+            if stop.load(Ordering::SeqCst) {
                 break;
             }
-            let Ok(client) = incoming else { continue };
-            let conn = numbers.fetch_add(1, Ordering::SeqCst) + 1;
-            let report = Arc::clone(&report);
-            thread::spawn(move || connection(conn, client, server, mode, report));
+            let Ok((client, peer)) = accepted else {
+                continue;
+            };
+            let tell = Teller::next(&numbers, peer, server, Arc::clone(&report));
+            thread::spawn(move || connection(tell, client, mode));
         }
     });
-    Ok(Relay {
-        addr,
-        upstream: None,
-        stop,
-    })
+    Ok(relay)
 }
 
 /// One TCP connection: both streams, and whether the relay is tearing it down.
@@ -208,16 +226,8 @@ struct Conn {
     aborted: AtomicBool,
 }
 
-fn connection(conn: usize, client: TcpStream, server: SocketAddr, mode: Mode, report: Report) {
-    let Ok(peer) = client.peer_addr() else {
-        return;
-    };
-    let tell = Teller {
-        conn,
-        client: peer,
-        server,
-        report,
-    };
+fn connection(tell: Teller, client: TcpStream, mode: Mode) {
+    let (peer, server) = (tell.client, tell.server);
     let upstream = match TcpStream::connect_timeout(&server, Duration::from_secs(5)) {
         Ok(upstream) => upstream,
         Err(e) => {
@@ -228,30 +238,23 @@ fn connection(conn: usize, client: TcpStream, server: SocketAddr, mode: Mode, re
             return reset(&client);
         }
     };
-    let copies = (
-        upstream.local_addr(),
-        client.try_clone(),
-        upstream.try_clone(),
-    );
-    let (Ok(via), Ok(from_client), Ok(from_server)) = copies else {
-        return tell.say(What::Failure(
-            "cannot duplicate the sockets; closing".into(),
-        ));
+    let Ok(via) = upstream.local_addr() else {
+        return tell.say(What::Failure("cannot learn the relay's address".into()));
     };
     for stream in [&client, &upstream] {
         let _ = stream.set_nodelay(true);
     }
     tell.say(What::Connected { via });
-    let conn = Arc::new(Conn {
+    let conn = Conn {
         tell,
         client,
         server: upstream,
         aborted: AtomicBool::new(false),
+    };
+    thread::scope(|both| {
+        both.spawn(|| conn.pump(Toward::Client, mode));
+        conn.pump(Toward::Server, mode);
     });
-    let other = Arc::clone(&conn);
-    let back = thread::spawn(move || other.pump(from_server, Toward::Client, mode));
-    conn.pump(from_client, Toward::Server, mode);
-    let _ = back.join();
     conn.tell.say(What::Closed);
 }
 
@@ -261,10 +264,11 @@ fn is_reset(e: &io::Error) -> bool {
 }
 
 impl Conn {
-    fn to(&self, toward: Toward) -> &TcpStream {
+    /// The stream read from and the stream written to, going `toward`.
+    fn ends(&self, toward: Toward) -> (&TcpStream, &TcpStream) {
         match toward {
-            Toward::Server => &self.server,
-            Toward::Client => &self.client,
+            Toward::Server => (&self.client, &self.server),
+            Toward::Client => (&self.server, &self.client),
         }
     }
 
@@ -285,13 +289,14 @@ impl Conn {
     fn end(&self, toward: Toward) {
         if !self.aborted.load(Ordering::SeqCst) {
             self.tell.say(What::End(toward));
-            let _ = self.to(toward).shutdown(Shutdown::Write);
+            let _ = self.ends(toward).1.shutdown(Shutdown::Write);
         }
     }
 
     /// Read from one side and forward to the other until the reading side closes.
-    fn pump(&self, mut from: TcpStream, toward: Toward, mode: Mode) {
+    fn pump(&self, toward: Toward, mode: Mode) {
         let (sender, receiver) = toward.ends();
+        let (mut from, to) = self.ends(toward);
         let mut buf = vec![0u8; 64 * 1024];
         loop {
             let n = match from.read(&mut buf) {
@@ -314,11 +319,8 @@ impl Conn {
             };
             let mut data = buf[..n].to_vec();
             self.tell.say(What::Data(toward, data.clone()));
-            let ended = mode == Mode::Merge && self.hold(&mut from, &mut data, toward);
-            if mode == Mode::Merge {
-                self.tell.say(What::Merged(toward, data.clone()));
-            }
-            if let Err(e) = forward(self.to(toward), &data, mode) {
+            let ended = mode == Mode::Merge && self.hold(from, &mut data, toward);
+            if let Err(e) = forward(to, &data, mode) {
                 let why = format!(
                     "the {receiver} is gone ({}) while forwarding; resetting the {sender}'s side too",
                     cause(&e)
@@ -332,8 +334,9 @@ impl Conn {
     }
 
     /// Under [`Mode::Merge`]: keep reading while pieces arrive less than [`MERGE_GAP`]
-    /// apart (at most [`MERGE_HOLD`] in all). True if the sender closed meanwhile.
-    fn hold(&self, from: &mut TcpStream, data: &mut Vec<u8>, toward: Toward) -> bool {
+    /// apart (at most [`MERGE_HOLD`] in all), and say what was merged. True if the sender
+    /// closed meanwhile.
+    fn hold(&self, mut from: &TcpStream, data: &mut Vec<u8>, toward: Toward) -> bool {
         let until = Instant::now() + MERGE_HOLD;
         let mut buf = vec![0u8; 64 * 1024];
         let ended = loop {
@@ -354,6 +357,7 @@ impl Conn {
             }
         };
         let _ = from.set_read_timeout(None);
+        self.tell.say(What::Merged(toward, data.clone()));
         ended
     }
 }
@@ -381,18 +385,16 @@ fn udp_socket(server: SocketAddr) -> io::Result<Arc<UdpSocket>> {
 
 /// A thread that hands what `socket` receives (a datagram and its sender, or an error:
 /// the tick, an ICMP error) to `each`, until `stop`.
-fn receive<F>(socket: Arc<UdpSocket>, stop: Arc<AtomicBool>, mut each: F)
+fn receive<F>(socket: &Arc<UdpSocket>, stop: &Arc<AtomicBool>, mut each: F)
 where
     F: FnMut(io::Result<(&[u8], SocketAddr)>) + Send + 'static,
 {
+    let (socket, stop) = (Arc::clone(socket), Arc::clone(stop));
     thread::spawn(move || {
         let mut buf = vec![0u8; 65_536];
         while !stop.load(Ordering::SeqCst) {
-            each(
-                socket
-                    .recv_from(&mut buf)
-                    .map(|(n, from)| (&buf[..n], from)),
-            );
+            let got = socket.recv_from(&mut buf);
+            each(got.map(|(n, from)| (&buf[..n], from)));
         }
     });
 }
@@ -403,108 +405,89 @@ struct Flow {
     tell: Teller,
     /// The relay's socket towards the server, for this client.
     up: Arc<UdpSocket>,
-    /// The relay's front socket, which the client wrote to.
-    front: Arc<UdpSocket>,
     stop: Arc<AtomicBool>,
 }
 
 /// Start a UDP relay in front of `server`; clients are numbered from `numbers`.
 pub fn udp(server: SocketAddr, numbers: Arc<AtomicUsize>, report: Report) -> io::Result<Relay> {
     let (front, first) = (udp_socket(server)?, udp_socket(server)?);
-    let (addr, upstream) = (front.local_addr()?, first.local_addr()?);
-    let (stop, mut first) = (Arc::new(AtomicBool::new(false)), Some(first));
-    let (socket, stopped) = (Arc::clone(&front), Arc::clone(&stop));
-    let mut flows: HashMap<SocketAddr, Flow> = HashMap::new();
-    receive(socket, Arc::clone(&stop), move |got| {
+    let relay = Relay {
+        addr: front.local_addr()?,
+        upstream: Some(first.local_addr()?),
+        stop: Arc::default(),
+    };
+    let stop = Arc::clone(&relay.stop);
+    let mut first = Some(first);
+    let mut flows = HashMap::new();
+    receive(&Arc::clone(&front), &relay.stop, move |got| {
         let Ok((data, client)) = got else { return };
         let flow = match flows.entry(client) {
             Entry::Occupied(flow) => flow.into_mut(),
             Entry::Vacant(slot) => {
-                let conn = numbers.fetch_add(1, Ordering::SeqCst) + 1;
-                let report = Arc::clone(&report);
-                let tell = Teller {
-                    conn,
-                    client,
-                    server,
-                    report,
-                };
+                let tell = Teller::next(&numbers, client, server, Arc::clone(&report));
                 let up = match first.take().map_or_else(|| udp_socket(server), Ok) {
                     Ok(up) => up,
                     Err(e) => {
-                        let why = format!("cannot open a socket towards {server}: {}", cause(&e));
-                        return tell.say(What::Failure(why));
+                        let doing = format!("cannot open a socket towards {server}");
+                        return tell.failed(doing, &e);
                     }
                 };
                 let via = up.local_addr().unwrap_or(server);
                 tell.say(What::Connected { via });
-                let (front, stop) = (Arc::clone(&front), Arc::clone(&stopped));
-                let flow = Flow {
-                    tell,
-                    up,
-                    front,
-                    stop,
-                };
-                flow.clone().answers();
+                let stop = Arc::clone(&stop);
+                let flow = Flow { tell, up, stop };
+                flow.answers(Arc::clone(&front));
                 slot.insert(flow)
             }
         };
         flow.pass(data, server);
     });
-    Ok(Relay {
-        addr,
-        upstream: Some(upstream),
-        stop,
-    })
+    Ok(relay)
 }
 
 impl Flow {
     /// A datagram from the client, on to `to` (the server, or one of its other ports).
     fn pass(&self, data: &[u8], to: SocketAddr) {
-        self.tell
-            .say_at(to, What::Data(Toward::Server, data.to_vec()));
+        let tell = self.tell.at(to);
+        tell.say(What::Data(Toward::Server, data.to_vec()));
         if let Err(e) = self.up.send_to(data, to) {
-            let why = format!("cannot send to the server: {}", cause(&e));
-            self.tell.say_at(to, What::Failure(why));
+            tell.failed("cannot send to the server", &e);
         }
     }
 
-    /// What the server sends to this client: from its own port, out of the front socket;
-    /// from another port of the server, out of a relay port opened for that port.
-    fn answers(self) {
+    /// What the server sends to this client: from its own port, out of the `front` socket
+    /// the client wrote to; from another port of the server, out of a relay port opened
+    /// for that port.
+    fn answers(&self, front: Arc<UdpSocket>) {
         let (client, server) = (self.tell.client, self.tell.server);
-        let mut sides: HashMap<SocketAddr, Arc<UdpSocket>> = HashMap::new();
-        receive(Arc::clone(&self.up), Arc::clone(&self.stop), move |got| {
+        let mut outs = HashMap::from([(server, front)]);
+        let flow = self.clone();
+        receive(&self.up, &self.stop, move |got| {
             let (data, from) = match got {
                 Ok(got) => got,
                 // ICMP port unreachable (which Windows reports as a reset).
                 Err(e) if is_reset(&e) || e.kind() == io::ErrorKind::ConnectionRefused => {
                     let why = "nobody listens at the server's address (ICMP port unreachable)";
-                    return self.tell.say(What::Failure(why.into()));
+                    return flow.tell.say(What::Failure(why.into()));
                 }
                 Err(_) => return,
             };
-            let out = if from == server {
-                Arc::clone(&self.front)
-            } else if from.ip() != server.ip() {
+            if from.ip() != server.ip() {
                 return; // not from the server: not for this client
-            } else {
-                match sides
-                    .get(&from)
-                    .cloned()
-                    .map_or_else(|| self.side(from), Ok)
-                {
-                    Ok(side) => Arc::clone(sides.entry(from).or_insert(side)),
+            }
+            let tell = flow.tell.at(from);
+            let out = match outs.entry(from) {
+                Entry::Occupied(out) => out.into_mut(),
+                Entry::Vacant(slot) => match flow.side(from) {
+                    Ok(side) => slot.insert(side),
                     Err(e) => {
-                        let why = format!("cannot open a port for {from}: {}", cause(&e));
-                        return self.tell.say_at(from, What::Failure(why));
+                        return tell.failed(format_args!("cannot open a port for {from}"), &e);
                     }
-                }
+                },
             };
-            self.tell
-                .say_at(from, What::Data(Toward::Client, data.to_vec()));
+            tell.say(What::Data(Toward::Client, data.to_vec()));
             if let Err(e) = out.send_to(data, client) {
-                let why = format!("cannot pass it to {client}: {}", cause(&e));
-                self.tell.say_at(from, What::Failure(why));
+                tell.failed(format_args!("cannot pass it to {client}"), &e);
             }
         });
     }
@@ -512,15 +495,12 @@ impl Flow {
     /// A relay port standing for the server's port `port`: what the client sends to it
     /// goes on to that port.
     fn side(&self, port: SocketAddr) -> io::Result<Arc<UdpSocket>> {
-        let side = udp_socket(self.tell.server)?;
-        self.tell.say_at(port, What::NewPort(side.local_addr()?));
+        let side = udp_socket(port)?;
+        self.tell.at(port).say(What::NewPort(side.local_addr()?));
         let flow = self.clone();
-        receive(Arc::clone(&side), Arc::clone(&self.stop), move |got| {
-            if let Ok((data, from)) = got {
-                if from == flow.tell.client {
-                    flow.pass(data, port);
-                }
-            }
+        receive(&side, &self.stop, move |got| match got {
+            Ok((data, from)) if from == flow.tell.client => flow.pass(data, port),
+            _ => {}
         });
         Ok(side)
     }

@@ -10,15 +10,15 @@
 //! upstream address as its client ([`Relayed::server_side`], [`UdpTap::back_addr`]), a
 //! client prints the tap's address as its server.
 
+use std::collections::BTreeMap;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::AtomicUsize;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
-use crate::PATIENCE;
 pub use crate::relay::Toward;
 use crate::relay::{self, Event, Mode, Relay, What};
+use crate::{PATIENCE, Watched};
 
 /// One connection through a [`TcpTap`], once it has ended both ways.
 #[derive(Clone, Debug)]
@@ -33,78 +33,32 @@ pub struct Relayed {
     pub to_client: Vec<u8>,
 }
 
-/// What the relay's threads share with the test.
-struct Log<T> {
-    items: Mutex<T>,
-    changed: Condvar,
+/// A report for the relay that applies `record` to `log` for every event, and wakes
+/// whoever waits on the log.
+fn recorder<T: Send + 'static>(
+    log: &Arc<Watched<T>>,
+    record: impl Fn(&mut T, &Event) + Send + Sync + 'static,
+) -> relay::Report {
+    let log = Arc::clone(log);
+    Arc::new(move |event| log.change(|items| record(items, event)))
 }
 
-impl<T: Send + 'static> Log<T> {
-    fn new(items: T) -> Arc<Log<T>> {
-        Arc::new(Log {
-            items: Mutex::new(items),
-            changed: Condvar::new(),
-        })
-    }
-
-    fn lock(&self) -> MutexGuard<'_, T> {
-        self.items.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// A report for the relay that applies `change` to the log for every event, and wakes
-    /// whoever waits on it.
-    fn recorder(
-        self: &Arc<Self>,
-        change: impl Fn(&mut T, &Event) + Send + Sync + 'static,
-    ) -> relay::Report {
-        let log = Arc::clone(self);
-        Arc::new(move |event| {
-            change(&mut log.lock(), event);
-            log.changed.notify_all();
-        })
-    }
-
-    /// Wait until `ready` says yes, at most `timeout`: a copy of what `ready` picked, or
-    /// a timeout error that says what `so_far` says about the log.
-    fn wait<R>(
-        &self,
-        timeout: Duration,
-        ready: impl Fn(&T) -> Option<R>,
-        so_far: impl Fn(&T) -> String,
-    ) -> io::Result<R> {
-        let deadline = Instant::now() + timeout;
-        let mut items = self.lock();
-        loop {
-            if let Some(found) = ready(&items) {
-                return Ok(found);
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                let why = format!("{} (waited {timeout:?})", so_far(&items));
-                return Err(io::Error::new(io::ErrorKind::TimedOut, why));
-            }
-            items = (self.changed.wait_timeout(items, left))
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
-    }
-}
-
-/// A connection in progress: its number, its record, and whether it has closed.
-type Entry = (usize, Relayed, bool);
+/// The connections so far by number, so in the order they were accepted: each one's
+/// record, and whether it has ended.
+type Connections = BTreeMap<usize, (Relayed, bool)>;
 
 /// A TCP relay that records both directions of every connection. Stops accepting when
 /// dropped (connections in progress finish on their own).
 pub struct TcpTap {
     relay: Relay,
-    log: Arc<Log<Vec<Entry>>>,
+    log: Arc<Watched<Connections>>,
 }
 
 impl TcpTap {
     /// Listen on a free port of 127.0.0.1 and relay every connection to `upstream`.
     pub fn start(upstream: SocketAddr) -> io::Result<TcpTap> {
-        let log = Log::new(Vec::new());
-        let record = log.recorder(|entries: &mut Vec<Entry>, event| {
+        let log = Arc::new(Watched::default());
+        let record = recorder(&log, |connections: &mut Connections, event| {
             if let What::Connected { via } = event.what {
                 let relayed = Relayed {
                     client: event.client,
@@ -112,21 +66,19 @@ impl TcpTap {
                     to_server: Vec::new(),
                     to_client: Vec::new(),
                 };
-                entries.push((event.conn, relayed, false));
-                entries.sort_by_key(|e| e.0);
+                connections.insert(event.conn, (relayed, false));
             }
-            let Some((_, relayed, closed)) = entries.iter_mut().find(|e| e.0 == event.conn) else {
+            let Some((relayed, ended)) = connections.get_mut(&event.conn) else {
                 return;
             };
             match &event.what {
                 What::Data(Toward::Server, data) => relayed.to_server.extend_from_slice(data),
                 What::Data(Toward::Client, data) => relayed.to_client.extend_from_slice(data),
-                What::Closed => *closed = true,
+                What::Closed => *ended = true,
                 _ => {}
             }
         });
-        let numbers = Arc::new(AtomicUsize::new(0));
-        let relay = relay::tcp(upstream, Mode::AsRead, numbers, record)?;
+        let relay = relay::tcp(upstream, Mode::AsRead, Arc::default(), record)?;
         Ok(TcpTap { relay, log })
     }
 
@@ -138,31 +90,32 @@ impl TcpTap {
     /// Wait until `count` connections have ended both ways (at most `timeout`) and return
     /// them in the order they were accepted.
     pub fn finished(&self, count: usize, timeout: Duration) -> io::Result<Vec<Relayed>> {
-        let done = |entries: &Vec<Entry>| -> Vec<Relayed> {
-            entries
-                .iter()
-                .filter(|e| e.2)
-                .map(|e| e.1.clone())
+        let ended = |connections: &Connections| -> Vec<Relayed> {
+            connections
+                .values()
+                .filter(|c| c.1)
+                .map(|c| c.0.clone())
                 .collect()
         };
-        let ready = |entries: &Vec<Entry>| Some(done(entries)).filter(|d| d.len() >= count);
-        self.log.wait(timeout, ready, |entries| {
-            let so_far: Vec<&Relayed> = entries.iter().map(|e| &e.1).collect();
-            let ended = done(entries).len();
-            format!("the tap saw {ended} of {count} connections end; so far: {so_far:?}")
-        })
+        let connections = self.log.wait(timeout, |c| ended(c).len() >= count);
+        let done = ended(&connections);
+        if done.len() >= count {
+            return Ok(done);
+        }
+        let so_far: Vec<&Relayed> = connections.values().map(|c| &c.0).collect();
+        let ended = done.len();
+        let why = format!(
+            "the tap saw {ended} of {count} connections end; so far: {so_far:?} (waited {timeout:?})"
+        );
+        Err(io::Error::new(io::ErrorKind::TimedOut, why))
     }
 
     /// The one connection of a test that makes exactly one, once it has ended.
     pub fn only(&self) -> Relayed {
-        match self.finished(1, PATIENCE) {
-            Ok(mut all) if all.len() == 1 => all.remove(0),
-            Ok(all) => panic!(
-                "the tap relayed {} connections, not one: {all:?}",
-                all.len()
-            ),
-            Err(e) => panic!("{e}"),
-        }
+        let mut all = self.finished(1, PATIENCE).unwrap_or_else(|e| panic!("{e}"));
+        let n = all.len();
+        assert!(n == 1, "the tap relayed {n} connections, not one: {all:?}");
+        all.remove(0)
     }
 }
 
@@ -173,19 +126,19 @@ pub type Datagrams = Vec<(Toward, Vec<u8>)>;
 /// dropped.
 pub struct UdpTap {
     relay: Relay,
-    log: Arc<Log<Datagrams>>,
+    log: Arc<Watched<Datagrams>>,
 }
 
 impl UdpTap {
     /// Bind on 127.0.0.1 and relay every client's datagrams to `upstream`.
     pub fn start(upstream: SocketAddr) -> io::Result<UdpTap> {
-        let log = Log::new(Vec::new());
-        let record = log.recorder(|items: &mut Datagrams, event| {
+        let log = Arc::new(Watched::default());
+        let record = recorder(&log, |datagrams: &mut Datagrams, event| {
             if let What::Data(toward, data) = &event.what {
-                items.push((*toward, data.clone()));
+                datagrams.push((*toward, data.clone()));
             }
         });
-        let relay = relay::udp(upstream, Arc::new(AtomicUsize::new(0)), record)?;
+        let relay = relay::udp(upstream, Arc::default(), record)?;
         Ok(UdpTap { relay, log })
     }
 
@@ -203,9 +156,12 @@ impl UdpTap {
     /// Wait until `count` datagrams have passed (at most `timeout`) and return every one so
     /// far, in the order they arrived, with the way each went.
     pub fn datagrams(&self, count: usize, timeout: Duration) -> io::Result<Datagrams> {
-        let ready = |items: &Datagrams| (items.len() >= count).then(|| items.clone());
-        let so_far =
-            |items: &Datagrams| format!("the tap saw fewer than {count} datagrams: {items:?}");
-        self.log.wait(timeout, ready, so_far)
+        let datagrams = self.log.wait(timeout, |d| d.len() >= count);
+        if datagrams.len() >= count {
+            return Ok(datagrams.clone());
+        }
+        let why =
+            format!("the tap saw fewer than {count} datagrams: {datagrams:?} (waited {timeout:?})");
+        Err(io::Error::new(io::ErrorKind::TimedOut, why))
     }
 }
