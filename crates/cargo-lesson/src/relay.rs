@@ -12,22 +12,6 @@ pub use lesson_runner::relay::{Mode, Relay, tcp, udp};
 use crate::out::Sink;
 use crate::pcap::Pcap;
 
-/// At most this many bytes of one piece are shown.
-const SHOW_BYTES: usize = 200;
-
-/// `b'...'` for up to [`SHOW_BYTES`] bytes.
-fn show(data: &[u8]) -> String {
-    if data.len() <= SHOW_BYTES {
-        netkit::py_bytes(data)
-    } else {
-        format!(
-            "{}… ({} more bytes)",
-            netkit::py_bytes(&data[..SHOW_BYTES]),
-            data.len() - SHOW_BYTES
-        )
-    }
-}
-
 fn bytes(n: usize) -> String {
     if n == 1 {
         "1 byte".to_string()
@@ -79,13 +63,18 @@ fn line(event: &Event, server: SocketAddr, mode: Option<Mode>) -> String {
                 },
                 _ => String::new(),
             };
-            format!("{}  {}  {}{note}", arrow(*toward), bytes(n), show(data))
+            format!(
+                "{}  {}  {}{note}",
+                arrow(*toward),
+                bytes(n),
+                lesson_runner::shown(data)
+            )
         }
         What::Merged(toward, data) => format!(
             "{}  {} forwarded in one write  {}",
             arrow(*toward),
             bytes(data.len()),
-            show(data)
+            lesson_runner::shown(data)
         ),
         What::End(toward) => format!(
             "{} closed its side (end of stream); passing it on",

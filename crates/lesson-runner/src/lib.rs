@@ -590,12 +590,13 @@ pub fn read_to_close(stream: &mut impl Read) -> io::Result<Vec<u8>> {
     Ok(got)
 }
 
-/// At most 200 bytes as `b'...'`, for the story.
-fn shown(bytes: &[u8]) -> String {
+/// At most 200 bytes as `b'...'`, and how many more there are: for the story, and for
+/// the lines of `cargo lesson run --wire`.
+pub fn shown(bytes: &[u8]) -> String {
     let head = netkit::py_bytes(&bytes[..bytes.len().min(200)]);
     match bytes.len().saturating_sub(200) {
         0 => head,
-        more => format!("{head}... ({more} more bytes)"),
+        more => format!("{head}… ({more} more bytes)"),
     }
 }
 
