@@ -238,6 +238,9 @@ fn dispatch(cli: &Cli) -> Outcome {
         lessons,
         style,
     };
+    // The student's copies of the lessons.
+    let copies = exercise::Workspace::new(&world.root, &cli.exercises_dir);
+    let failed = |e: String| Fail(1, e);
     match &cli.command {
         Cmd::List => list(&world),
         Cmd::Run(args) => return run_command(cli, &world, args),
@@ -250,21 +253,13 @@ fn dispatch(cli: &Cli) -> Outcome {
             watch,
             ..
         } => {
-            let lesson = written(&world, name)?;
-            return exercise::check(&exercises(cli, &world), lesson, *watch)
-                .map_err(|e| Fail(1, e));
+            return exercise::check(&copies, written(&world, name)?, *watch).map_err(failed);
         }
         Cmd::Check { no_readme, .. } => return check_command(&world, *no_readme),
-        Cmd::Start { name } => {
-            let lesson = written(&world, name)?;
-            exercise::start(&exercises(cli, &world), lesson).map_err(|e| Fail(1, e))?;
-        }
-        Cmd::Hint { name } => {
-            let lesson = written(&world, name)?;
-            exercise::hint(&exercises(cli, &world), lesson).map_err(|e| Fail(1, e))?;
-        }
+        Cmd::Start { name } => exercise::start(&copies, written(&world, name)?).map_err(failed)?,
+        Cmd::Hint { name } => exercise::hint(&copies, written(&world, name)?).map_err(failed)?,
         Cmd::Exercises { verify: false, .. } => {
-            exercise::list(&exercises(cli, &world), &world.lessons).map_err(|e| Fail(1, e))?;
+            exercise::list(&copies, &world.lessons).map_err(failed)?;
         }
         Cmd::Exercises {
             verify: true,
@@ -274,13 +269,8 @@ fn dispatch(cli: &Cli) -> Outcome {
                 let section = l.meta.section.as_deref().unwrap_or_default();
                 !section.starts_with("beyond the course")
             };
-            let picked: Vec<&Lesson> = if names.is_empty() {
-                world.lessons.iter().collect()
-            } else {
-                let found: Result<Vec<_>, _> = names.iter().map(|n| written(&world, n)).collect();
-                found?
-            };
-            return exercise::verify(&world.root, &picked, &course).map_err(|e| Fail(1, e));
+            let picked = chosen(&world, names)?;
+            return exercise::verify(&world.root, &picked, &course).map_err(failed);
         }
         Cmd::ReadmeTable { write } | Cmd::InteropTable { write } => {
             let interop = matches!(cli.command, Cmd::InteropTable { .. });
@@ -289,7 +279,7 @@ fn dispatch(cli: &Cli) -> Outcome {
             if !write {
                 print(table);
             } else {
-                check::write_block(&path, block, table).map_err(|e| Fail(1, e))?;
+                check::write_block(&path, block, table).map_err(failed)?;
                 say!("wrote the {} into {}", block.name, path.display());
             }
         }
@@ -299,9 +289,12 @@ fn dispatch(cli: &Cli) -> Outcome {
     Ok(0)
 }
 
-/// The student's copies of the lessons.
-fn exercises(cli: &Cli, world: &World) -> exercise::Workspace {
-    exercise::Workspace::new(&world.root, &cli.exercises_dir)
+/// The lessons `names` names, or all of them for none.
+fn chosen<'a>(world: &'a World, names: &[String]) -> Result<Vec<&'a Lesson>, Fail> {
+    match names.is_empty() {
+        true => Ok(world.lessons.iter().collect()),
+        false => names.iter().map(|n| written(world, n)).collect(),
+    }
 }
 
 /// The workspace this program was built from; if it has moved since, the nearest folder
@@ -507,14 +500,9 @@ fn check_command(world: &World, no_readme: bool) -> Outcome {
 }
 
 fn transcripts(cli: &Cli, world: &World, names: &[String], update: bool) -> Outcome {
-    let named = names.iter().map(|n| written(world, n));
-    let chosen: Vec<&Lesson> = match names.is_empty() {
-        true => world.lessons.iter().collect(),
-        false => named.collect::<Result<_, _>>()?,
-    };
     // Every block of the chosen lessons, parsed as the `run` command it names.
     let mut jobs = Vec::new();
-    for lesson in chosen {
+    for lesson in chosen(world, names)? {
         let place = format!("lessons/{}/README.md", lesson.folder);
         let Ok(text) = fs::read_to_string(lesson.dir.join("README.md")) else {
             continue;
