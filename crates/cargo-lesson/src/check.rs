@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
+use std::ops::Range;
 use std::path::Path;
 
 use crate::meta::Lesson;
@@ -16,31 +17,27 @@ pub fn problems(lessons: &[Lesson]) -> Vec<String> {
     let mut numbers: BTreeMap<u32, Vec<&str>> = BTreeMap::new();
     for lesson in lessons {
         problems.extend(lesson.problems.iter().cloned());
-        let place = format!("lessons/{}", lesson.folder);
         let Some(number) = lesson.folder_number else {
             continue;
         };
         numbers.entry(number).or_default().push(&lesson.folder);
+        let (place, package) = (format!("lessons/{}", lesson.folder), &lesson.package);
         let want = &lesson.folder[3..];
-        if !lesson.package.is_empty() && lesson.package != want {
+        if !package.is_empty() && package != want {
             problems.push(format!(
-                "{place}: the package is named {:?}; it should be the folder name without its number, {want:?}",
-                lesson.package
+                "{place}: the package is named {package:?}; it should be the folder name without its number, {want:?}"
             ));
         }
         if let Some(n) = lesson.meta.number.filter(|&n| n != number) {
-            problems.push(format!(
-                "{place}: metadata number is {n}, the folder says {number}"
-            ));
+            let why = format!("metadata number is {n}, the folder says {number}");
+            problems.push(format!("{place}: {why}"));
         }
         let demo = lesson.meta.demo.iter();
-        for program in demo.flat_map(|d| d.servers.iter().chain(&d.clients)) {
-            if !program.on_path && !lessons.iter().any(|l| l.binaries.contains(&program.bin)) {
-                problems.push(format!(
-                    "{place}/Cargo.toml: the demo runs {:?}, which no lesson builds",
-                    program.bin
-                ));
-            }
+        let programs = demo.flat_map(|d| d.servers.iter().chain(&d.clients));
+        let built = |bin: &String| lessons.iter().any(|l| l.binaries.contains(bin));
+        for program in programs.filter(|p| !p.on_path && !built(&p.bin)) {
+            let why = format!("the demo runs {:?}, which no lesson builds", program.bin);
+            problems.push(format!("{place}/Cargo.toml: {why}"));
         }
         let text = fs::read_to_string(lesson.dir.join("README.md")).unwrap_or_default();
         let blocks = transcript::blocks(&text).unwrap_or_else(|e| {
@@ -50,17 +47,13 @@ pub fn problems(lessons: &[Lesson]) -> Vec<String> {
         for block in blocks {
             let at = format!("{place}/README.md: line {}", block.line);
             let name = block.args.first().map_or("", String::as_str);
-            if name != lesson.package {
-                problems.push(format!(
-                    "{at}: the transcript runs {name:?}, not this lesson ({})",
-                    lesson.package
-                ));
+            if name != package {
+                let why = format!("the transcript runs {name:?}, not this lesson ({package})");
+                problems.push(format!("{at}: {why}"));
             }
             if block.recorded.is_none() {
-                problems.push(format!(
-                    "{at}: the transcript is not recorded yet; run `{} --record`",
-                    block.command
-                ));
+                let run = format!("run `{} --record`", block.command);
+                problems.push(format!("{at}: the transcript is not recorded yet; {run}"));
             }
         }
     }
@@ -73,31 +66,21 @@ pub fn problems(lessons: &[Lesson]) -> Vec<String> {
 
 /// The lesson table of the top-level README, markers included.
 pub fn readme_table(lessons: &[Lesson]) -> String {
-    let mut out = format!("{}\n", LESSON_TABLE.begin);
-    out.push_str("| # | lesson | programs | course section | what it teaches |\n");
-    out.push_str("|---|---|---|---|---|\n");
     let cell = |text: &Option<String>| text.as_deref().unwrap_or("").replace('|', "\\|");
-    for lesson in lessons {
-        let Some(number) = lesson.folder_number else {
-            continue;
-        };
+    LESSON_TABLE.table(lessons, |number, lesson| {
         let bins: Vec<String> = lesson.binaries.iter().map(|b| format!("`{b}`")).collect();
-        out.push_str(&format!(
-            "| {number:02} | [{}](lessons/{}) | {} | {} | {} |\n",
-            lesson.package,
-            lesson.folder,
-            bins.join(", "),
-            cell(&lesson.meta.section),
-            cell(&lesson.meta.summary),
-        ));
-    }
-    out + LESSON_TABLE.end + "\n"
+        let (package, folder, bins) = (&lesson.package, &lesson.folder, bins.join(", "));
+        let (section, summary) = (cell(&lesson.meta.section), cell(&lesson.meta.summary));
+        format!("| {number:02} | [{package}](lessons/{folder}) | {bins} | {section} | {summary} |")
+    })
 }
 
 /// A generated block of the top-level README: its marker lines, and what to say about it.
 pub struct Block {
     pub begin: &'static str,
     pub end: &'static str,
+    /// The table's first two lines: the column names, then the rule under them.
+    pub heading: &'static str,
     /// What the block is: `the lesson table`.
     pub name: &'static str,
     /// Where it is generated from: `the lessons' metadata`.
@@ -110,64 +93,70 @@ pub struct Block {
 pub const LESSON_TABLE: Block = Block {
     begin: "<!-- lessons:begin -->",
     end: "<!-- lessons:end -->",
+    heading: "| # | lesson | programs | course section | what it teaches |\n|---|---|---|---|---|",
     name: "lesson table",
     source: "the lessons' metadata",
     command: "cargo lesson readme-table",
 };
 
+impl Block {
+    /// The block, markers included: the heading, then `row(number, lesson)` for each
+    /// lesson whose folder has a number.
+    pub fn table(&self, lessons: &[Lesson], row: impl Fn(u32, &Lesson) -> String) -> String {
+        let row = |lesson: &Lesson| Some(row(lesson.folder_number?, lesson) + "\n");
+        let rows: String = lessons.iter().filter_map(row).collect();
+        let (begin, heading, end) = (self.begin, self.heading, self.end);
+        format!("{begin}\n{heading}\n{rows}{end}\n")
+    }
+}
+
 /// Where the README's block is (markers included), if it has one.
-fn find_block(readme: &str, block: &Block) -> Option<std::ops::Range<usize>> {
+fn find_block(readme: &str, block: &Block) -> Option<Range<usize>> {
     let start = readme.find(block.begin)?;
     let end = readme[start..].find(block.end)? + start + block.end.len();
     Some(start..end)
 }
 
 /// Compare the README's block with what was generated (`table`): a problem line, or none.
-pub fn block_problem(readme_path: &Path, block: &Block, table: &str) -> Option<String> {
-    let shown = readme_path.display();
-    let text = match fs::read_to_string(readme_path) {
+pub fn block_problem(path: &Path, block: &Block, table: &str) -> Option<String> {
+    let shown = path.display();
+    let (name, source, command) = (block.name, block.source, block.command);
+    let text = match fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) => return Some(format!("{shown}: cannot read: {e}")),
     };
-    let Block {
-        begin,
-        end,
-        name,
-        source,
-        command,
-    } = block;
     let Some(range) = find_block(&text, block) else {
+        let (begin, end) = (block.begin, block.end);
         return Some(format!(
             "{shown}: no {name} between `{begin}` and `{end}`; `{command}` prints it, `{command} --write` puts it there"
         ));
     };
     let current = format!("{}\n", &text[range]);
-    let normal = |t: &str| t.lines().map(str::trim_end).collect::<Vec<_>>().join("\n");
-    if normal(&current) == normal(table) {
+    let lines = |t: &str| t.lines().map(str::trim_end).collect::<Vec<_>>().join("\n");
+    if lines(&current) == lines(table) {
         return None;
     }
-    let diff = similar::TextDiff::from_lines(&current, table)
-        .unified_diff()
-        .header("README.md", &format!("from {source}"))
-        .to_string();
+    let from = format!("from {source}");
+    let diff = similar::TextDiff::from_lines(&current, table);
+    let diff = diff.unified_diff().header("README.md", &from).to_string();
+    let fix = format!("`{command} --write` fixes it");
     Some(format!(
-        "{shown}: the {name} does not match {source} (`{command} --write` fixes it):\n{diff}"
+        "{shown}: the {name} does not match {source} ({fix}):\n{diff}"
     ))
 }
 
 /// Put `table` into the README in place of the current block.
-pub fn write_block(readme_path: &Path, block: &Block, table: &str) -> Result<(), String> {
-    let shown = readme_path.display();
-    let text = fs::read_to_string(readme_path).map_err(|e| format!("{shown}: cannot read: {e}"))?;
+pub fn write_block(path: &Path, block: &Block, table: &str) -> Result<(), String> {
+    let shown = path.display();
+    let mut text = fs::read_to_string(path).map_err(|e| format!("{shown}: cannot read: {e}"))?;
     let Some(range) = find_block(&text, block) else {
         return Err(format!(
             "{shown}: no `{}` ... `{}` block; put those two lines where the {} belongs, then run this again",
             block.begin, block.end, block.name
         ));
     };
-    // `table` ends with a newline; so does the end marker's line it replaces.
-    let after = &text[range.end..];
-    let updated =
-        text[..range.start].to_string() + table + after.strip_prefix('\n').unwrap_or(after);
-    fs::write(readme_path, updated).map_err(|e| format!("{shown}: cannot write: {e}"))
+    // `table` ends with a newline: it takes the place of the end marker's newline too.
+    let end = range.end + usize::from(text[range.end..].starts_with('\n'));
+    text.replace_range(range.start..end, table);
+    fs::write(path, text).map_err(|e| format!("{shown}: cannot write: {e}"))
 }

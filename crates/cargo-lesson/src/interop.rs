@@ -19,6 +19,7 @@ use crate::meta::Lesson;
 pub const TABLE: Block = Block {
     begin: "<!-- interop:begin -->",
     end: "<!-- interop:end -->",
+    heading: "| # | lesson | run against the course's Python (tests in `tests/python.rs`) |\n|---|---|---|",
     name: "interop table",
     source: "the tests in the lessons' tests/python.rs",
     command: "cargo lesson interop-table",
@@ -26,14 +27,12 @@ pub const TABLE: Block = Block {
 
 /// The direction a test's name claims, as (the Rust program's role, the Python one's):
 /// `rust_ROLE_python_ROLE_...` or `python_ROLE_rust_ROLE_...`, each role lowercase letters.
-fn direction(test_name: &str) -> Option<(String, String)> {
+fn direction(test_name: &str) -> Option<(&str, &str)> {
     let mut words = test_name.split('_');
     let role = |r: &&str| !r.is_empty() && r.bytes().all(|b| b.is_ascii_lowercase());
     let mut role = || words.next().filter(role);
-    let (first, a, second, b) = (role()?, role()?, role()?, role()?);
-    match (first, second) {
-        ("rust", "python") => Some((a.to_string(), b.to_string())),
-        ("python", "rust") => Some((b.to_string(), a.to_string())),
+    match (role()?, role()?, role()?, role()?) {
+        ("rust", rust, "python", python) | ("python", python, "rust", rust) => Some((rust, python)),
         _ => None,
     }
 }
@@ -64,41 +63,37 @@ fn test_names(source: &str) -> Vec<String> {
     names
 }
 
-/// The interop table, markers included: one row per lesson. Servers first, then clients,
-/// then peers: the order a student meets them.
+/// The interop table, markers included: one row per lesson.
 pub fn table(lessons: &[Lesson]) -> String {
-    let mut out = format!("{}\n", TABLE.begin);
-    out.push_str("| # | lesson | run against the course's Python (tests in `tests/python.rs`) |\n");
-    out.push_str("|---|---|---|\n");
-    let rank = |role: &str| ["server", "client", "peer"].iter().position(|r| *r == role);
-    for lesson in lessons {
-        let Some(number) = lesson.folder_number else {
-            continue;
-        };
+    TABLE.table(lessons, |number, lesson| {
         let (package, folder) = (&lesson.package, &lesson.folder);
         let Ok(source) = fs::read_to_string(lesson.dir.join("tests/python.rs")) else {
             let no = "not yet: no `tests/python.rs`";
-            let row = format!("| {number:02} | [{package}](lessons/{folder}) | {no} |\n");
-            out.push_str(&row);
-            continue;
+            return format!("| {number:02} | [{package}](lessons/{folder}) | {no} |");
         };
-        let mut count: BTreeMap<(usize, String, String), usize> = BTreeMap::new();
-        for (rust, python) in test_names(&source).iter().filter_map(|n| direction(n)) {
-            let key = (rank(&rust).unwrap_or(3), rust, python);
-            *count.entry(key).or_default() += 1;
-        }
-        let cell = |((_, rust, python), n): (&(usize, String, String), &usize)| {
-            let tests = if *n == 1 { "test" } else { "tests" };
-            format!("Rust {rust} ↔ Python {python} ({n} {tests})")
-        };
-        let mut cell = count.iter().map(cell).collect::<Vec<_>>().join(" · ");
-        if cell.is_empty() {
-            cell = "not yet: no test in `tests/python.rs` is named for a direction".to_string();
-        }
         let link = format!("[{package}](lessons/{folder}/tests/python.rs)");
-        out.push_str(&format!("| {number:02} | {link} | {cell} |\n"));
+        format!("| {number:02} | {link} | {} |", proven(&source))
+    })
+}
+
+/// The directions a tests/python.rs proves, each with its number of tests. Servers first,
+/// then clients, then peers: the order a student meets them.
+fn proven(source: &str) -> String {
+    let rank = |role: &str| ["server", "client", "peer"].iter().position(|r| *r == role);
+    let names = test_names(source);
+    let mut count: BTreeMap<(usize, &str, &str), usize> = BTreeMap::new();
+    for (rust, python) in names.iter().filter_map(|n| direction(n)) {
+        let key = (rank(rust).unwrap_or(3), rust, python);
+        *count.entry(key).or_default() += 1;
     }
-    out + TABLE.end + "\n"
+    if count.is_empty() {
+        return "not yet: no test in `tests/python.rs` is named for a direction".to_string();
+    }
+    let cell = |((_, rust, python), n): ((usize, &str, &str), usize)| {
+        let tests = if n == 1 { "test" } else { "tests" };
+        format!("Rust {rust} ↔ Python {python} ({n} {tests})")
+    };
+    count.into_iter().map(cell).collect::<Vec<_>>().join(" · ")
 }
 
 /// Tests named for a direction outside tests/python.rs: the table would not see them.
@@ -108,19 +103,17 @@ pub fn problems(lessons: &[Lesson]) -> Vec<String> {
     let mut problems = Vec::new();
     for lesson in lessons {
         let tests = lesson.dir.join("tests");
-        let mut files: Vec<String> = (fs::read_dir(&tests).into_iter().flatten())
-            .filter_map(|e| Some(e.ok()?.file_name().to_string_lossy().into_owned()))
-            .filter(|f| f.ends_with(".rs") && f != "python.rs")
-            .collect();
+        let name = |e: fs::DirEntry| e.file_name().to_string_lossy().into_owned();
+        let entries = fs::read_dir(&tests).into_iter().flatten().flatten();
+        let mut files: Vec<String> = entries.map(name).collect();
+        files.retain(|f| f.ends_with(".rs") && f != "python.rs");
         files.sort();
         for file in files {
             let source = fs::read_to_string(tests.join(&file)).unwrap_or_default();
-            let folder = &lesson.folder;
             let names = test_names(&source);
             for name in names.iter().filter(|n| direction(n).is_some()) {
-                problems.push(format!(
-                    "lessons/{folder}/tests/{file}: test {name} {ELSEWHERE}"
-                ));
+                let why = format!("test {name} {ELSEWHERE}");
+                problems.push(format!("lessons/{}/tests/{file}: {why}", lesson.folder));
             }
         }
     }
@@ -133,28 +126,18 @@ mod tests {
 
     #[test]
     fn names_say_the_direction_whichever_language_comes_first() {
-        let d = |rust: &str, python: &str| Some((rust.to_string(), python.to_string()));
-        assert_eq!(
-            direction("rust_server_python_client_a"),
-            d("server", "client")
-        );
-        assert_eq!(
-            direction("python_server_rust_client_a"),
-            d("client", "server")
-        );
-        assert_eq!(
-            direction("rust_client_python_server"),
-            d("client", "server")
-        );
-        assert_eq!(direction("rust_peer_python_peer_chat"), d("peer", "peer"));
-        for other in [
-            "python_reference_server_speaks_the_same_bytes",
-            "rust_server_rust_client",
-            "the_rust_server_python_client",
-            "rust_server_python",
-            "rust__python_client",
+        for (name, want) in [
+            ("rust_server_python_client_a", Some(("server", "client"))),
+            ("python_server_rust_client_a", Some(("client", "server"))),
+            ("rust_client_python_server", Some(("client", "server"))),
+            ("rust_peer_python_peer_chat", Some(("peer", "peer"))),
+            ("python_reference_server_speaks_the_same_bytes", None),
+            ("rust_server_rust_client", None),
+            ("the_rust_server_python_client", None),
+            ("rust_server_python", None),
+            ("rust__python_client", None),
         ] {
-            assert_eq!(direction(other), None, "{other}");
+            assert_eq!(direction(name), want, "{name}");
         }
     }
 

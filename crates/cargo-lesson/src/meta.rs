@@ -7,11 +7,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::de::IgnoredAny;
 use serde::{Deserialize, Deserializer};
 
 /// A lesson folder `lessons/NN-name/` as it is on disk.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Lesson {
     pub dir: PathBuf,
     /// `01-tcp-client-v1`
@@ -29,7 +28,7 @@ pub struct Lesson {
 }
 
 /// `[package.metadata.lesson]`. Every field is required (a missing one is reported by
-/// [`read_lesson`]); they are `Option`s so that a lesson missing one still shows the rest.
+/// [`read_manifest`]); they are `Option`s so that a lesson missing one still shows the rest.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Meta {
@@ -161,19 +160,19 @@ fn expect_lines<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Expect>, D::Error
         Text(String),
         Full(Expect),
     }
-    let expect = |entry: Entry| match entry {
+    let entries = Vec::<Entry>::deserialize(d)?;
+    let expect = entries.into_iter().map(|entry| match entry {
         Entry::Text(text) => Expect { text, side: None },
         Entry::Full(expect) => expect,
-    };
-    let entries = Vec::<Entry>::deserialize(d)?;
-    Ok(entries.into_iter().map(expect).collect())
+    });
+    Ok(expect.collect())
 }
 
 /// What the command reads of a Cargo.toml: `[package]` and `[[bin]]`, and the package's
-/// metadata as `M`: [`Meta`], or by default nothing (to read the rest whatever the
-/// metadata says).
+/// metadata as `M`: [`Meta`], or by default plain TOML (to read the rest whatever the
+/// metadata says, and see which of its keys are there).
 #[derive(Deserialize)]
-struct Manifest<M = IgnoredAny> {
+struct Manifest<M = toml::Value> {
     package: Package<M>,
     #[serde(default)]
     bin: Vec<Bin>,
@@ -198,6 +197,9 @@ struct Bin {
     path: Option<String>,
 }
 
+/// The keys of `[package.metadata.lesson]`, all required.
+const KEYS: [&str; 5] = ["number", "title", "section", "summary", "demo"];
+
 /// Every lesson folder under `lessons_dir`, in folder order (the lessons' numbers).
 pub fn discover(lessons_dir: &Path) -> Result<Vec<Lesson>, String> {
     let entries = fs::read_dir(lessons_dir);
@@ -205,77 +207,74 @@ pub fn discover(lessons_dir: &Path) -> Result<Vec<Lesson>, String> {
     let mut dirs: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
     dirs.retain(|p| p.is_dir());
     dirs.sort();
-    Ok(dirs.iter().map(|dir| read_lesson(dir)).collect())
+    Ok(dirs.into_iter().map(read_lesson).collect())
 }
 
 /// Read one lesson folder. Problems are collected in `Lesson::problems`.
-pub fn read_lesson(dir: &Path) -> Lesson {
+fn read_lesson(dir: PathBuf) -> Lesson {
     let folder = dir.file_name().unwrap_or_default().to_string_lossy();
     let nn = folder.split_once('-').map_or("", |(nn, _)| nn);
     let two_digits = nn.len() == 2 && nn.bytes().all(|b| b.is_ascii_digit());
     let folder_number = nn.parse().ok().filter(|_| two_digits);
+    let folder = folder.into_owned();
     let mut problems = Vec::new();
     if folder_number.is_none() {
-        let why = format!("lessons/{folder}: the folder name should be NN-name");
-        problems.push(why);
+        problems.push(format!(
+            "lessons/{folder}: the folder name should be NN-name"
+        ));
     }
-    let place = format!("lessons/{folder}/Cargo.toml");
-    let (package, binaries, meta) = read_manifest(dir, &place, &mut problems).unwrap_or_default();
-    Lesson {
-        dir: dir.to_path_buf(),
-        folder: folder.into_owned(),
+    let mut lesson = Lesson {
+        dir,
+        folder,
         folder_number,
-        package,
-        binaries,
-        meta,
         problems,
-    }
+        ..Lesson::default()
+    };
+    read_manifest(&mut lesson);
+    lesson
 }
 
-/// The package's name, its binaries and its metadata.
-type Manifested = (String, Vec<String>, Meta);
-
-/// What [`Manifested`] says of a lesson's Cargo.toml; `None` if it is unreadable.
-fn read_manifest(dir: &Path, place: &str, problems: &mut Vec<String>) -> Option<Manifested> {
-    let Ok(text) = fs::read_to_string(dir.join("Cargo.toml")) else {
-        problems.push(format!("{place}: cannot read it"));
-        return None;
+/// Fill in the package's name, its binaries and its metadata from the lesson's Cargo.toml;
+/// what is wrong with them goes to `problems`.
+fn read_manifest(lesson: &mut Lesson) {
+    let place = format!("lessons/{}/Cargo.toml", lesson.folder);
+    let problems = &mut lesson.problems;
+    let Ok(text) = fs::read_to_string(lesson.dir.join("Cargo.toml")) else {
+        return problems.push(format!("{place}: cannot read it"));
     };
     // A serde error names its place by an offset in the text: say which line.
     let problem = |e: toml::de::Error| {
         let start = e.span().map_or(0, |s| s.start);
-        let line = text[..start].matches('\n').count();
-        format!("{place}: line {}: {}", line + 1, e.message().trim_end())
+        let line = text[..start].matches('\n').count() + 1;
+        format!("{place}: line {line}: {}", e.message().trim_end())
     };
-    let manifest = toml::from_str::<Manifest>(&text);
-    let manifest = manifest.map_err(|e| problems.push(problem(e))).ok()?;
-    let binaries = binaries(dir, &manifest);
-    let name = manifest.package.name;
-    let want = "(number, title, section, summary, demo)";
-    let none = || format!("{place}: no [package.metadata.lesson] {want}");
-    let meta = toml::from_str::<Manifest<Meta>>(&text).map_err(problem);
-    let meta = meta.and_then(|m| m.package.metadata.and_then(|m| m.lesson).ok_or_else(none));
-    let mut meta = match meta {
-        Ok(meta) => meta,
-        Err(why) => {
-            problems.push(why);
-            return Some((name, binaries, Meta::default()));
-        }
+    let manifest = match toml::from_str::<Manifest>(&text) {
+        Ok(manifest) => manifest,
+        Err(e) => return problems.push(problem(e)),
     };
-    let m = &meta;
-    let (number, title, section) = (m.number.is_none(), m.title.is_none(), m.section.is_none());
-    let (summary, demo) = (m.summary.is_none(), m.demo.is_none());
-    let keys = ["number", "title", "section", "summary", "demo"];
-    let missing = keys.iter().zip([number, title, section, summary, demo]);
-    for (key, _) in missing.filter(|(_, missing)| *missing) {
+    lesson.binaries = binaries(&lesson.dir, &manifest);
+    lesson.package = manifest.package.name;
+    let Some(given) = manifest.package.metadata.and_then(|m| m.lesson) else {
+        let keys = KEYS.join(", ");
+        return problems.push(format!("{place}: no [package.metadata.lesson] ({keys})"));
+    };
+    let mut meta = match toml::from_str::<Manifest<Meta>>(&text) {
+        Ok(m) => m
+            .package
+            .metadata
+            .and_then(|m| m.lesson)
+            .unwrap_or_default(),
+        Err(e) => return problems.push(problem(e)),
+    };
+    for key in KEYS.iter().filter(|&key| given.get(key).is_none()) {
         problems.push(format!("{place}: [package.metadata.lesson] has no {key}"));
     }
-    let demo_problems = meta.demo.as_mut().map(|d| finish_demo(d, place));
+    let demo_problems = meta.demo.as_mut().map(|d| finish_demo(d, &place));
     if let Some(demo_problems) = demo_problems.filter(|p| !p.is_empty()) {
         problems.extend(demo_problems);
         meta.demo = None;
     }
-    Some((name, binaries, meta))
+    lesson.meta = meta;
 }
 
 /// What serde can't say: each program is a `bin` or a `program`, and its placeholders
@@ -287,12 +286,15 @@ fn finish_demo(demo: &mut Demo, place: &str) -> Vec<String> {
     const KNOWN: &str = "known: {host} {port} {addr}, {host2}... for a second server, {free_udp_port}, {free_tcp_port}";
     let mut problems = Vec::new();
     let servers = demo.servers.len();
-    let servers_first = demo.servers.iter_mut().enumerate();
-    let entries = servers_first.map(|(i, p)| (format!("servers[{i}]"), i, p));
+    let servers_first = demo
+        .servers
+        .iter_mut()
+        .enumerate()
+        .map(|(i, p)| ("servers", i, i, p));
     let clients = demo.clients.iter_mut().enumerate();
-    let entries = entries.chain(clients.map(|(i, p)| (format!("clients[{i}]"), servers, p)));
-    for (entry, before, p) in entries {
-        let at = format!("{place}: demo.{entry}");
+    let entries = servers_first.chain(clients.map(|(i, p)| ("clients", i, servers, p)));
+    for (list, i, before, p) in entries {
+        let at = format!("{place}: demo.{list}[{i}]");
         match (p.bin.is_empty(), p.program.take()) {
             (true, Some(program)) => (p.bin, p.on_path) = (program, true),
             (true, None) => problems.push(format!("{at}: {NO_BIN}")),
@@ -304,7 +306,7 @@ fn finish_demo(demo: &mut Demo, place: &str) -> Vec<String> {
             n => format!("{n} server(s) are started before this program"),
         };
         for name in p.args.iter().chain(&p.stdin).flat_map(|t| placeholders(t)) {
-            if !placeholder_known(&name, before) {
+            if !placeholder_known(name, before) {
                 let why = format!("{at}: unknown placeholder {{{name}}} ({why}; {KNOWN})");
                 problems.push(why);
             }
@@ -342,7 +344,7 @@ fn binaries(dir: &Path, manifest: &Manifest) -> Vec<String> {
 /// The names that may appear in `{...}` in args and stdin, given how many servers are
 /// already started: `{host}`, `{port}`, `{addr}` (the first server), `{host2}`... (the
 /// second), `{free_udp_port}`, `{free_tcp_port}`.
-pub fn placeholder_known(name: &str, servers: usize) -> bool {
+fn placeholder_known(name: &str, servers: usize) -> bool {
     let prefixes = ["host", "port", "addr"];
     let server = prefixes.iter().find_map(|b| name.strip_prefix(b));
     match server {
@@ -354,26 +356,21 @@ pub fn placeholder_known(name: &str, servers: usize) -> bool {
 }
 
 /// The `{name}` placeholders in `text` (lowercase letters, digits and `_` between braces).
-pub fn placeholders(text: &str) -> Vec<String> {
-    let name = |n: &&str| {
-        let name = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_';
-        !n.is_empty() && n.bytes().all(name)
-    };
+fn placeholders(text: &str) -> impl Iterator<Item = &str> {
+    let name = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_';
     let after_braces = text.split('{').skip(1).filter_map(|s| s.split_once('}'));
-    let names = after_braces.map(|(n, _)| n).filter(name);
-    names.map(String::from).collect()
+    after_braces
+        .map(|(n, _)| n)
+        .filter(move |n| !n.is_empty() && n.bytes().all(name))
 }
 
 /// Replace each `{name}` with `value(name)`; a name `value` doesn't know stays as it is
 /// (the metadata check has already rejected unknown names).
 pub fn substitute(text: &str, value: impl Fn(&str) -> Option<String>) -> String {
-    let mut out = text.to_string();
-    for name in placeholders(text) {
-        if let Some(v) = value(&name) {
-            out = out.replace(&format!("{{{name}}}"), &v);
-        }
-    }
-    out
+    placeholders(text).fold(text.to_string(), |out, name| match value(name) {
+        Some(v) => out.replace(&format!("{{{name}}}"), &v),
+        None => out,
+    })
 }
 
 #[cfg(test)]
@@ -425,7 +422,8 @@ expect = ["he", { text = "llo", side = "client 1" }]
         };
         let text = "{host}\n{port}\n{x} {} {port}";
         assert_eq!(substitute(text, v), "127.0.0.1\n4000\n{x} {} 4000");
-        assert_eq!(placeholders("a {host} {not it} {port2}"), ["host", "port2"]);
+        let names: Vec<&str> = placeholders("a {host} {not it} {port2}").collect();
+        assert_eq!(names, ["host", "port2"]);
         assert!(placeholder_known("addr2", 2) && placeholder_known("host", 1));
         assert!(!placeholder_known("addr2", 1) && !placeholder_known("port02", 3));
         assert!(!placeholder_known("port", 0) && placeholder_known("free_udp_port", 0));
