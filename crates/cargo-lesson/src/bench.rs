@@ -93,22 +93,19 @@ type Call = (Result<i32, String>, String, String);
 
 pub fn bench(cli: &Cli, world: &World, args: &BenchArgs) -> Outcome {
     let timeout = crate::seconds(args.timeout, "--timeout")?;
-    let dir = args.scripts_dir.clone();
-    let dir = dir.unwrap_or(world.root.join("scripts"));
-    let scripts = choose(world, &dir, &args.names)?;
-    let bin_dir = cli.bin_dir.clone();
-    let bin_dir = bin_dir.unwrap_or_else(|| release_dir(&world.root));
+    let scripts = world.root.join("scripts");
+    let dir = args.scripts_dir.as_ref().unwrap_or(&scripts);
+    let scripts = choose(world, dir, &args.names)?;
+    let release = release_dir(&world.root);
+    let bin_dir = cli.bin_dir.as_ref().unwrap_or(&release);
     if !cli.no_build && cli.bin_dir.is_none() {
         eprintln!("bench: building in release: cargo {BUILD}");
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let mut command = Command::new(cargo);
-        command.current_dir(&world.root).args(BUILD.split(' '));
-        let status = command.arg("--quiet").status();
+        let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or("cargo".into()));
+        let build = cargo.current_dir(&world.root).args(BUILD.split(' '));
+        let status = build.arg("--quiet").status();
         let status = status.map_err(|e| Fail(1, format!("cannot run cargo build: {e}")))?;
-        if !status.success() {
-            let why = "cargo build --release failed (its errors are above)";
-            return Err(Fail(1, why.into()));
-        }
+        let why = "cargo build --release failed (its errors are above)";
+        status.success().then_some(()).ok_or(Fail(1, why.into()))?;
     }
     if !bin_dir.is_dir() {
         let dir = bin_dir.display();
@@ -117,12 +114,18 @@ pub fn bench(cli: &Cli, world: &World, args: &BenchArgs) -> Outcome {
     }
     run::catch_ctrl_c();
     let (rounds, warmup) = (args.rounds, args.warmup);
-    let quick = [" (--quick: tiny sizes, targets not checked)", ""][usize::from(!args.quick)];
+    let quick = " (--quick: tiny sizes, targets not checked)";
+    let quick = if args.quick { quick } else { "" };
     eprintln!(
         "bench: {rounds} round(s) after {warmup} warm-up(s) of each side, lesson and reference in turn{quick}"
     );
-    let bench = Bench(&world.root, &bin_dir, args, timeout);
-    let (start, before) = (Instant::now(), cpu_ticks());
+    let bench = Bench {
+        root: &world.root,
+        bin_dir,
+        args,
+        timeout,
+    };
+    let (start, before) = (Instant::now(), others_ticks());
     let mut lines: Vec<Line> = Vec::new();
     for (name, path) in &scripts {
         lines.extend(bench.script(name, path)?);
@@ -132,10 +135,9 @@ pub fn bench(cli: &Cli, world: &World, args: &BenchArgs) -> Outcome {
     // threads.) Ticks are Linux's 1/100 s; without /proc (macOS, Windows) it is unknown.
     let cores = thread::available_parallelism().map_or(1, usize::from);
     let elapsed = start.elapsed().as_secs_f64() * 100.0 * cores as f64;
-    let busy = match (before, cpu_ticks()) {
-        (Some((m0, o0)), Some((m1, o1))) if elapsed > 0.0 => {
-            let others = m1.saturating_sub(m0).saturating_sub(o1.saturating_sub(o0));
-            let share = 100.0 * others as f64 / elapsed;
+    let busy = match (before, others_ticks()) {
+        (Some(before), Some(after)) if elapsed > 0.0 => {
+            let share = 100.0 * after.saturating_sub(before) as f64 / elapsed;
             format!("other programs used {share:.0}% of the CPU meanwhile")
         }
         _ => "no /proc: how busy the machine was is unknown".to_string(),
@@ -169,35 +171,31 @@ pub fn bench(cli: &Cli, world: &World, args: &BenchArgs) -> Outcome {
 fn choose(world: &World, dir: &Path, wanted: &[String]) -> Result<Vec<(String, PathBuf)>, Fail> {
     let entries = fs::read_dir(dir);
     let entries = entries.map_err(|e| Fail(1, format!("cannot read {}: {e}", dir.display())))?;
-    let mut all: Vec<(u32, String, PathBuf)> = Vec::new();
+    let mut all = Vec::new();
     for path in entries.flatten().map(|e| e.path()) {
         let file = path.file_name().unwrap_or_default().to_string_lossy();
         let name = file.strip_prefix("bench-").unwrap_or_default().to_string();
         if !name.is_empty() && !name.contains('.') && path.is_file() {
-            let number = names::find(&name, &world.lessons).and_then(|l| l.folder_number);
-            all.push((number.unwrap_or(u32::MAX), name, path));
+            all.push((name, path));
         }
     }
-    all.sort();
     if all.is_empty() {
         let why = format!("no benchmarks: no bench-NAME scripts in {}", dir.display());
         return Err(Fail(1, why));
     }
-    let has = |package: &str| all.iter().any(|s| s.1 == package);
+    let number = |name: &str| names::find(name, &world.lessons).and_then(|l| l.folder_number);
+    all.sort_by_cached_key(|(name, _)| (number(name).unwrap_or(u32::MAX), name.clone()));
+    let has = |package: &str| all.iter().any(|s| s.0 == package);
     let mut packages = Vec::new();
     for name in wanted {
         // The script's own name first (a benchmark may come before its lesson's folder),
         // then whatever names a lesson.
-        let package = match names::find(name, &world.lessons) {
-            _ if has(name) => name.clone(),
-            Some(lesson) => lesson.package.clone(),
-            None => {
-                let unknown = || Fail(2, format!("no benchmark named {name:?}"));
-                return Err(written(world, name).err().unwrap_or_else(unknown));
-            }
+        let package = match has(name) {
+            true => name.clone(),
+            false => written(world, name)?.package.clone(),
         };
         if !has(&package) {
-            let names = Vec::from_iter(all.iter().map(|s| s.1.as_str())).join(", ");
+            let names = Vec::from_iter(all.iter().map(|s| s.0.as_str())).join(", ");
             let script = dir.join(format!("bench-{package}"));
             let (script, why) = (script.display(), "the benchmarks are");
             let why = format!("lesson {package} has no benchmark (no {script}); {why}: {names}");
@@ -205,16 +203,13 @@ fn choose(world: &World, dir: &Path, wanted: &[String]) -> Result<Vec<(String, P
         }
         packages.push(package);
     }
-    all.retain(|s| wanted.is_empty() || packages.contains(&s.1));
-    Ok(all
-        .into_iter()
-        .map(|(_, name, path)| (name, path))
-        .collect())
+    all.retain(|s| wanted.is_empty() || packages.contains(&s.0));
+    Ok(all)
 }
 
 /// Where `cargo build --release` puts the programs: $CARGO_TARGET_DIR/release, else
-/// release/ beside the folder this program runs from (target/debug/lesson), else
-/// target/release of the workspace.
+/// the `release` beside the folder this program runs from (cargo's target folder, wherever
+/// it is), else target/release in the workspace.
 fn release_dir(root: &Path) -> PathBuf {
     if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR").filter(|d| !d.is_empty()) {
         return root.join(dir).join("release");
@@ -226,11 +221,12 @@ fn release_dir(root: &Path) -> PathBuf {
     }
 }
 
-/// CPU time so far, in clock ticks: the whole machine's busy time (`cpu  user nice system
-/// idle iowait irq softirq steal`: all but idle and iowait; steal is time the host gave to
-/// other virtual machines), and this process's with its children's (/proc/self/stat after
-/// `(name)`: utime, stime, cutime, cstime are fields 12-15).
-fn cpu_ticks() -> Option<(u64, u64)> {
+/// The CPU time other programs have used so far, in clock ticks: the whole machine's busy
+/// time (`cpu  user nice system idle iowait irq softirq steal`: all but idle and iowait;
+/// steal is time the host gave to other virtual machines) less this process's with its
+/// children's (/proc/self/stat after `(name)`: utime, stime, cutime, cstime are fields
+/// 12-15).
+fn others_ticks() -> Option<u64> {
     let stat = fs::read_to_string("/proc/stat").ok()?;
     let fields = stat.lines().next()?.split_whitespace().skip(1).take(8);
     let fields: Vec<u64> = fields.map(|f| f.parse().ok()).collect::<Option<_>>()?;
@@ -241,76 +237,78 @@ fn cpu_ticks() -> Option<(u64, u64)> {
     let ours: Vec<&str> = stat[stat.rfind(')')? + 1..].split_whitespace().collect();
     let ours = ours.get(11..15)?.iter().map(|f| f.parse::<u64>().ok());
     let machine = user + nice + system + irq + softirq + steal;
-    Some((machine, ours.sum::<Option<u64>>()?))
+    Some(machine.saturating_sub(ours.sum::<Option<u64>>()?))
 }
 
-/// What every call of a script shares: the workspace, the programs' folder, the
-/// options, and the timeout of one call.
-struct Bench<'a>(&'a Path, &'a Path, &'a BenchArgs, Duration);
+/// What every call of a script shares.
+struct Bench<'a> {
+    /// The workspace: the scripts run there.
+    root: &'a Path,
+    /// The programs: BENCH_BIN_DIR.
+    bin_dir: &'a Path,
+    args: &'a BenchArgs,
+    /// The longest one call may take (but `rows`, which only prints, gets 30 s).
+    timeout: Duration,
+}
 
-/// "exit 1: the reason it gave", for messages.
-fn failure((code, _, stderr): &Call) -> String {
-    let how = code
-        .as_ref()
-        .map_or_else(String::clone, |c| format!("exit {c}"));
-    format!("{how}: {}", tail(stderr))
+/// The stdout of a call that exited 0; else "exit 1: the reason it gave", for messages.
+fn succeeded((code, stdout, stderr): Call) -> Result<String, String> {
+    match code {
+        Ok(0) => Ok(stdout),
+        Ok(code) => Err(format!("exit {code}: {}", tail(&stderr))),
+        Err(why) => Err(format!("{why}: {}", tail(&stderr))),
+    }
 }
 
 impl Bench<'_> {
     /// Every row of one script: rows, prepare, then warm-ups and rounds per row.
     fn script(&self, name: &str, path: &Path) -> Result<Vec<Line>, Fail> {
         let failed = |why: String| Ok(vec![(name.to_string(), None, RowResult::Failed(why))]);
-        // `rows` only prints: it gets 30 s.
         let listed = self.call(path, &["rows"], Duration::from_secs(30))?;
-        if listed.0 != Ok(0) {
-            return failed(format!("`rows` failed: {}", failure(&listed)));
-        }
-        let rows = match parse_rows(&listed.1) {
+        let listed = succeeded(listed).map_err(|why| format!("`rows` failed: {why}"));
+        let rows = match listed.and_then(|stdout| parse_rows(&stdout)) {
             Ok(rows) => rows,
             Err(why) => return failed(why),
         };
-        let dir = Scratch::new(&format!("bench-{name}"));
-        let dir_arg = dir.path().to_string_lossy().into_owned();
-        let quick = ["--quick"].into_iter().filter(|_| self.2.quick);
-        let prepare: Vec<&str> = ["prepare", &dir_arg].into_iter().chain(quick).collect();
+        let scratch = Scratch::new(&format!("bench-{name}"));
+        let dir = scratch.path().to_string_lossy().into_owned();
+        let quick = ["--quick"].into_iter().filter(|_| self.args.quick);
+        let prepare: Vec<&str> = ["prepare", &dir].into_iter().chain(quick).collect();
         eprintln!("bench: {name}: prepare");
-        let prepared = self.call(path, &prepare, self.3)?;
+        let missing = match self.call(path, &prepare, self.timeout)? {
+            (Ok(3), _, stderr) => Some(missing_tool(&stderr)),
+            prepared => match succeeded(prepared) {
+                Ok(_) => None,
+                Err(why) => return failed(format!("`prepare` failed: {why}")),
+            },
+        };
         let mut lines = Vec::new();
         for row in rows {
-            let result = match prepared.0 {
-                Ok(0) => self.row(name, path, &dir_arg, &row)?,
-                Ok(3) => RowResult::Missing(missing_tool(&prepared.2)),
-                _ => return failed(format!("`prepare` failed: {}", failure(&prepared))),
+            let name = format!("{name}/{}", row.id);
+            let result = match &missing {
+                Some(tool) => RowResult::Missing(tool.clone()),
+                None => self.row(&name, path, &dir, &row)?,
             };
-            lines.push((format!("{name}/{}", row.id), Some(row), result));
+            lines.push((name, Some(row), result));
         }
         Ok(lines)
     }
 
-    /// One row: the warm-up pairs, then the measured ones, lesson first in each pair, and
-    /// each side's median. The first wrong answer ends the row.
-    fn row(&self, script: &str, path: &Path, dir: &str, row: &Row) -> Result<RowResult, Fail> {
-        let (warmup, rounds) = (self.2.warmup, self.2.rounds);
-        let name = format!("{script}/{}", row.id);
+    /// One row (`name`: `script/row`): the warm-up pairs, then the measured ones, lesson
+    /// first in each pair, and each side's median. The first wrong answer ends the row.
+    fn row(&self, name: &str, path: &Path, dir: &str, row: &Row) -> Result<RowResult, Fail> {
+        let (warmup, rounds) = (self.args.warmup, self.args.rounds);
         let mut figures: [Vec<f64>; 2] = Default::default();
-        for round in 0..warmup + rounds {
-            let when = match round.checked_sub(warmup) {
-                Some(counted) => format!("round {}/{rounds}", counted + 1),
-                None => format!("warm-up {}/{warmup}", round + 1),
-            };
+        let warmups = (1..=warmup).map(|n| format!("warm-up {n}/{warmup}"));
+        let measured = (1..=rounds).map(|n| format!("round {n}/{rounds}"));
+        for when in warmups.chain(measured) {
             for (i, side) in ["lesson", "reference"].into_iter().enumerate() {
-                let call = self.call(path, &["once", dir, &row.id, side], self.3)?;
-                let figure = match call.0 {
-                    Ok(0) => parse_figure(&call.1),
-                    _ => Err(failure(&call)),
-                };
-                match figure {
+                let call = self.call(path, &["once", dir, &row.id, side], self.timeout)?;
+                match succeeded(call).and_then(|stdout| parse_figure(&stdout)) {
                     Ok(figure) => {
                         let (amount, unit) = (amount(figure), &row.unit);
                         eprintln!("bench: {name}  {when}  {side:9} {amount} {unit}");
-                        if round >= warmup {
-                            figures[i].push(figure);
-                        }
+                        figures[i].push(figure);
                     }
                     Err(why) => {
                         let why = format!("{side} ({}): {why}", row.labels[i]);
@@ -320,52 +318,55 @@ impl Bench<'_> {
                 }
             }
         }
-        Ok(RowResult::Measured(figures.map(median)))
+        // The warm-ups' figures came first; the median is of the measured ones after them.
+        let measured = figures.map(|mut all| median(all.split_off(warmup as usize)));
+        Ok(RowResult::Measured(measured))
     }
 
     /// Run the script with these arguments in its own process group, with BENCH_BIN_DIR
     /// set, and wait (at most `timeout`). Ctrl-C stops it and ends the command (130).
     fn call(&self, path: &Path, args: &[&str], timeout: Duration) -> Result<Call, Fail> {
         let mut command = Command::new(path);
-        command.args(args).current_dir(self.0);
-        command.env("BENCH_BIN_DIR", self.1);
+        command.args(args).current_dir(self.root);
+        command.env("BENCH_BIN_DIR", self.bin_dir);
         // Its own process group: the servers it starts in the background are in it too,
         // so stopping the group leaves none behind.
         run::own_group(&mut command);
         let seen = CTRL_C.load(Ordering::SeqCst);
+        let interrupted = || CTRL_C.load(Ordering::SeqCst) > seen;
         let running = Running::spawn(command);
         let mut running = running.map_err(|e| Fail(1, format!("{}: {e}", path.display())))?;
         let deadline = Instant::now() + timeout;
-        let code = loop {
-            if let Some(status) = running.try_status().ok().flatten() {
-                let why = || run::describe(status, false, false);
-                break status.code().ok_or_else(why);
-            }
-            let interrupted = CTRL_C.load(Ordering::SeqCst) > seen;
-            if interrupted || Instant::now() >= deadline {
-                // SIGTERM to the group (the script's trap stops its servers), SIGKILL
-                // after a grace period of 2 s.
-                run::signal(&mut running, Sig::Term);
-                let until = Instant::now() + Duration::from_secs(2);
-                while Instant::now() < until && running.try_status().ok().flatten().is_none() {
-                    thread::sleep(TICK);
-                }
-                run::signal(&mut running, Sig::Kill);
-                if interrupted {
-                    return Err(Fail(130, "interrupted (Ctrl-C)".into()));
-                }
-                break Err(format!("still running after {timeout:?}, stopped"));
+        let status = loop {
+            let status = running.try_status().ok().flatten();
+            if status.is_some() || interrupted() || Instant::now() >= deadline {
+                break status;
             }
             // The exit has no descriptor to wait on; the output pipes close with it.
             if running.wait_output_closed(TICK) {
                 thread::sleep(Duration::from_millis(1));
             }
         };
+        let code = match status {
+            Some(status) => status
+                .code()
+                .ok_or_else(|| run::describe(status, false, false)),
+            None => {
+                // SIGTERM to the group (the script's trap stops its servers); the SIGKILL
+                // below follows once the group has closed its output, or after 2 s.
+                run::signal(&mut running, Sig::Term);
+                running.wait_output_closed(Duration::from_secs(2));
+                Err(format!("still running after {timeout:?}, stopped"))
+            }
+        };
         // Anything the script left running (a server its trap missed) goes now.
         run::signal(&mut running, Sig::Kill);
         running.wait_output_closed(Duration::from_secs(1));
+        if interrupted() {
+            return Err(Fail(130, "interrupted (Ctrl-C)".into()));
+        }
         let stderr = running.stderr();
-        if self.2.verbose {
+        if self.args.verbose {
             stderr.lines().for_each(|line| eprintln!("    {line}"));
         }
         Ok((code, running.stdout(), stderr))
@@ -395,13 +396,11 @@ fn parse_rows(text: &str) -> Result<Vec<Row>, String> {
             Ok(t) if t.is_finite() && t > 0.0 => Some(t),
             _ => return Err(format!("{at}: the target {target:?} {NOT_A_TARGET}")),
         };
-        let (id, what, unit) = (id.into(), what.into(), unit.into());
-        let labels = [lesson, reference].map(String::from);
         rows.push(Row {
-            id,
-            what,
-            unit,
-            labels,
+            id: id.into(),
+            what: what.into(),
+            unit: unit.into(),
+            labels: [lesson, reference].map(String::from),
             target,
         });
     }
@@ -445,15 +444,10 @@ fn amount(x: f64) -> String {
     if x < 1000.0 {
         return format!("{x:.*}", usize::from(x < 100.0) + usize::from(x < 10.0));
     }
-    let digits = format!("{x:.0}");
-    let mut grouped = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    grouped
+    // The digits in groups of three, counted from the right.
+    let digits = format!("{x:.0}").into_bytes();
+    let groups = digits.rchunks(3).rev().map(String::from_utf8_lossy);
+    Vec::from_iter(groups).join(",")
 }
 
 /// A ratio as `38.3×`.
@@ -471,17 +465,16 @@ fn table(lines: &[Line], quick: bool) -> String {
             cells.push(failed.map(String::from).to_vec());
             continue;
         };
-        let side = |i: usize, value: Option<f64>| match value {
-            Some(v) => format!("{} {} ({})", amount(v), row.unit, row.labels[i]),
-            None => format!("— ({})", row.labels[i]),
+        // Side 0 is the lesson's, 1 the reference's (which names the tool it lacks).
+        let side = |i: usize| match result {
+            RowResult::Measured(m) => format!("{} {} ({})", amount(m[i]), row.unit, row.labels[i]),
+            RowResult::Missing(tool) if i == 1 => format!("missing: {tool}"),
+            _ => format!("— ({})", row.labels[i]),
         };
-        let target = row.target.map(|t| format!("≥ {t}×"));
-        let target = target.unwrap_or("— (reported)".into());
-        let (l, r) = match result {
-            RowResult::Measured([l, r]) => (Some(*l), Some(*r)),
-            _ => (None, None),
+        let ratio = match result {
+            RowResult::Measured([l, r]) if *r > 0.0 => Some(l / r),
+            _ => None,
         };
-        let ratio = l.zip(r).filter(|(_, r)| *r > 0.0).map(|(l, r)| l / r);
         let met = match (result, row.target, ratio) {
             (RowResult::Missing(_), ..) => "not measured",
             (RowResult::Failed(_), ..) => "FAILED (see below)",
@@ -490,28 +483,23 @@ fn table(lines: &[Line], quick: bool) -> String {
             (_, Some(t), Some(x)) if x >= t => "yes",
             _ => "NO",
         };
-        let reference = match result {
-            RowResult::Missing(tool) => format!("missing: {tool}"),
-            _ => side(1, r),
-        };
         let ratio = ratio.map_or("—".into(), times);
-        let mut cell = vec![name.clone(), row.what.clone(), side(0, l)];
-        cell.extend([reference, ratio, target, met.into()]);
+        let target = row.target.map(|t| format!("≥ {t}×"));
+        let target = target.unwrap_or("— (reported)".into());
+        let mut cell = vec![name.clone(), row.what.clone(), side(0), side(1)];
+        cell.extend([ratio, target, met.into()]);
         cells.push(cell);
     }
     let column = |c: usize| cells.iter().map(|r| width(&r[c])).max().unwrap_or(0);
     let widths: Vec<usize> = (0..7).map(column).collect();
-    let mut text = String::new();
-    for (i, row) in cells.iter().enumerate() {
+    let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+    let mut text = Vec::new();
+    for row in &cells {
         let padded: Vec<String> = row.iter().zip(&widths).map(|(c, w)| pad(c, *w)).collect();
-        text.push_str(&format!("| {} |\n", padded.join(" | ")));
-        if i == 0 {
-            let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
-            text.push_str(&format!("|-{}-|\n", rule.join("-|-")));
-        }
+        text.push(format!("| {} |", padded.join(" | ")));
     }
-    text.pop();
-    text
+    text.insert(1, format!("|-{}-|", rule.join("-|-")));
+    text.join("\n")
 }
 
 #[cfg(test)]
